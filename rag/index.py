@@ -1,0 +1,144 @@
+"""The searchable index in memory: chunks, their vectors in FAISS, BM25 beside them, and sentences.
+
+``ArticleIndex.load(dir)`` reads the live generation written by ``rag.indexing``;
+``ArticleIndex.save(dir)`` writes a new one atomically (see ``rag.store``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag import store
+from rag.errors import CorruptIndexError
+
+
+@dataclass
+class ArticleIndex:
+    """Everything a retriever and an answerer need, held in memory.
+
+    ``chunks[i]`` is described by a dict with ``doc_id``, ``title``, ``date``,
+    ``section``, ``start``, ``end``, ``sentence_ids``; its text is
+    ``documents[doc_id]["text"][start:end]``.
+    """
+
+    embedder: str
+    dim: int
+    documents: dict[str, dict]
+    chunks: list[dict]
+    sentences: list[dict]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    faiss_index: object = None
+    bm25: object = None
+    vocabulary: frozenset = field(default_factory=frozenset)
+    location: Path | None = None
+
+    # ---- text access -------------------------------------------------------------
+    def chunk_text(self, i: int) -> str:
+        c = self.chunks[i]
+        return self.documents[c["doc_id"]]["text"][c["start"]:c["end"]]
+
+    def sentence_text(self, j: int) -> str:
+        s = self.sentences[j]
+        return self.documents[s["doc_id"]]["text"][s["start"]:s["end"]]
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    # ---- derived search structures ----------------------------------------------
+    def build_search_structures(self, chunk_tokens: list[list[str]] | None = None) -> None:
+        """(Re)build FAISS and BM25 from the chunk vectors and texts."""
+        import bm25s
+        import faiss
+
+        from rag.lexical import tokenize
+
+        self.faiss_index = faiss.IndexFlatIP(self.dim)
+        if len(self.chunk_vectors):
+            self.faiss_index.add(np.ascontiguousarray(self.chunk_vectors, dtype=np.float32))
+        if chunk_tokens is None:
+            chunk_tokens = [tokenize(self.chunk_text(i)) for i in range(len(self.chunks))]
+        self.bm25 = bm25s.BM25()
+        # bm25s needs at least one token per document.
+        self.bm25.index([toks or ["∅"] for toks in chunk_tokens], show_progress=False)
+        self.vocabulary = frozenset(self.bm25.vocab_dict)
+
+    # ---- persistence --------------------------------------------------------------
+    def save(self, index_dir: Path, manifest_extra: dict | None = None) -> Path:
+        """Write this index as a new generation and make it live. Returns the generation folder."""
+        import faiss
+
+        index_dir = Path(index_dir)
+        building = store.new_generation(index_dir)
+        try:
+            manifest = {
+                "format_version": store.FORMAT_VERSION,
+                "embedder": self.embedder,
+                "dim": self.dim,
+                "n_documents": len(self.documents),
+                "n_chunks": len(self.chunks),
+                "n_sentences": len(self.sentences),
+                "documents": {
+                    doc_id: {k: v for k, v in d.items() if k != "text"} for doc_id, d in self.documents.items()
+                },
+                **(manifest_extra or {}),
+            }
+            store.write_json(building / "documents.json", {k: d["text"] for k, d in self.documents.items()})
+            store.write_json(building / "chunks.json", self.chunks)
+            store.write_json(building / "sentences.json", self.sentences)
+            np.save(building / "chunk_vectors.npy", self.chunk_vectors.astype(np.float32), allow_pickle=False)
+            np.save(building / "sentence_vectors.npy", self.sentence_vectors.astype(np.float32), allow_pickle=False)
+            faiss.write_index(self.faiss_index, str(building / "faiss.index"))
+            self.bm25.save(str(building / "bm25"), allow_pickle=False)
+            # The manifest goes last: a generation without one is never complete.
+            store.write_json(building / "manifest.json", manifest)
+            gen = store.publish(index_dir, building)
+        except BaseException:
+            store.discard(building)
+            raise
+        self.location = index_dir
+        return gen
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "ArticleIndex":
+        """Load the live generation. Raises ``IndexNotFoundError`` or ``CorruptIndexError``."""
+        import bm25s
+        import faiss
+
+        index_dir = Path(index_dir)
+        gen = store.live_generation(index_dir)
+        try:
+            manifest = store.read_json(gen / "manifest.json")
+            if manifest.get("format_version") != store.FORMAT_VERSION:
+                raise ValueError(f"format version {manifest.get('format_version')}, expected {store.FORMAT_VERSION}")
+            texts = store.read_json(gen / "documents.json")
+            documents = {doc_id: {**meta, "text": texts[doc_id]} for doc_id, meta in manifest["documents"].items()}
+            index = cls(
+                embedder=manifest["embedder"],
+                dim=int(manifest["dim"]),
+                documents=documents,
+                chunks=store.read_json(gen / "chunks.json"),
+                sentences=store.read_json(gen / "sentences.json"),
+                chunk_vectors=np.load(gen / "chunk_vectors.npy", allow_pickle=False),
+                sentence_vectors=np.load(gen / "sentence_vectors.npy", allow_pickle=False),
+                location=index_dir,
+            )
+            index.faiss_index = faiss.read_index(str(gen / "faiss.index"))
+            index.bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
+            index.vocabulary = frozenset(index.bm25.vocab_dict)
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            raise CorruptIndexError(index_dir, f"{type(exc).__name__}: {exc}") from exc
+        if index.faiss_index.ntotal != len(index.chunks) or len(index.sentence_vectors) != len(index.sentences):
+            raise CorruptIndexError(index_dir, "vector and chunk counts disagree")
+        return index
+
+    @staticmethod
+    def read_manifest(index_dir: Path) -> dict:
+        gen = store.live_generation(Path(index_dir))
+        try:
+            return store.read_json(gen / "manifest.json")
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(index_dir, f"manifest unreadable: {exc}") from exc

@@ -1,0 +1,234 @@
+"""Build or update an index from article files: only new or changed files are embedded.
+
+>>> from embeddings import load_embedder
+>>> report = update_index("seeds", "/tmp/seeds-index", load_embedder())  # doctest: +SKIP
+>>> report.summary()                                                      # doctest: +SKIP
+'2 added, 0 updated, 0 unchanged, 0 removed, 0 skipped; 2 documents, 49 chunks'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag import store
+from rag.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_sections
+from rag.errors import EmbedderMismatchError, NoDocumentsError
+from rag.index import ArticleIndex
+from rag.ingest import UnreadableFileError, file_sha256, find_source_files, read_article
+from rag.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 32
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path: reason"
+    n_documents: int = 0
+    n_chunks: int = 0
+    seconds: float = 0.0
+    written: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
+            f"{self.n_documents} documents, {self.n_chunks} chunks"
+        )
+
+
+def update_index(
+    paths,
+    index_dir,
+    embedder,
+    *,
+    rebuild: bool = False,
+    prune: bool = True,
+    progress: bool = False,
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
+) -> IndexReport:
+    """Bring the index at ``index_dir`` in line with the files under ``paths``.
+
+    New and changed files (by SHA-256) are read, chunked and embedded; unchanged ones
+    keep their vectors. With ``prune``, documents that were indexed from one of the
+    given folders and are no longer there are dropped; documents from other folders
+    stay. Unreadable files are skipped and listed in ``report.skipped``. The previous
+    index stays live until the new one is completely written.
+    """
+    started = time.perf_counter()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    index_dir = Path(index_dir)
+    report = IndexReport()
+    with store.writer_lock(index_dir):
+        old = None if rebuild or not store.exists(index_dir) else ArticleIndex.load(index_dir)
+        if old is not None and old.embedder != embedder.spec:
+            raise EmbedderMismatchError(index_dir, old.embedder, embedder.spec)
+
+        sources, warnings = find_source_files(paths)
+        report.skipped.extend(warnings)
+        for w in warnings:
+            log.warning(w)
+        old_docs = old.documents if old else {}
+        keep: set[str] = set()  # old doc ids carried over unchanged
+        new_articles = []
+        seen: set[str] = set()
+        for src in sources:
+            seen.add(src.doc_id)
+            previous = old_docs.get(src.doc_id)
+            try:
+                digest = file_sha256(src.path)
+                if previous and previous.get("sha256") == digest:
+                    keep.add(src.doc_id)
+                    report.unchanged.append(src.doc_id)
+                    continue
+                article = read_article(src)
+            except (UnreadableFileError, OSError) as exc:
+                message = f"skipped {src.path}: {exc}"
+                log.warning(message)
+                report.skipped.append(message)
+                if previous:
+                    keep.add(src.doc_id)  # a file that became unreadable keeps its old version
+                continue
+            new_articles.append((src, article))
+            (report.updated if previous else report.added).append(src.doc_id)
+
+        roots = {str(Path(p).expanduser().resolve()) for p in paths if Path(p).is_dir()}
+        for doc_id, meta in old_docs.items():
+            if doc_id in keep or doc_id in seen:
+                continue
+            if prune and meta.get("root") in roots:
+                report.removed.append(doc_id)
+            else:
+                keep.add(doc_id)
+
+        if not new_articles and not report.removed and old is not None:
+            report.n_documents, report.n_chunks = len(old.documents), len(old.chunks)
+            report.seconds = time.perf_counter() - started
+            return report  # nothing changed: the live index stays as it is
+        if not new_articles and not keep:
+            raise NoDocumentsError(
+                "No readable .txt, .md or .html articles found in: " + ", ".join(map(str, paths))
+                + ("" if not report.skipped else " (" + "; ".join(report.skipped) + ")")
+            )
+
+        index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens)
+        index.save(index_dir, manifest_extra={"chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens})
+        report.written = True
+        report.n_documents, report.n_chunks = len(index.documents), len(index.chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens) -> ArticleIndex:
+    documents: dict[str, dict] = {}
+    chunks: list[dict] = []
+    sentences: list[dict] = []
+    chunk_vecs: list[np.ndarray] = []
+    sent_vecs: list[np.ndarray] = []
+
+    # Unchanged documents: copy their records and vectors, renumbering sentence ids.
+    if old is not None:
+        sent_map: dict[int, int] = {}
+        for j, s in enumerate(old.sentences):
+            if s["doc_id"] in keep:
+                sent_map[j] = len(sentences)
+                sentences.append(s)
+        kept_chunks = [i for i, c in enumerate(old.chunks) if c["doc_id"] in keep]
+        for i in kept_chunks:
+            c = dict(old.chunks[i])
+            c["sentence_ids"] = [sent_map[j] for j in c["sentence_ids"]]
+            chunks.append(c)
+        if kept_chunks:
+            chunk_vecs.append(old.chunk_vectors[kept_chunks])
+        if sent_map:
+            sent_vecs.append(old.sentence_vectors[list(sent_map)])
+        documents.update({d: old.documents[d] for d in keep})
+
+    # New or changed documents: chunk, split into sentences, embed.
+    chunk_inputs: list[str] = []
+    sentence_inputs: list[str] = []
+    for src, article in new_articles:
+        documents[article.doc_id] = {
+            "text": article.text, "title": article.title, "date": article.date,
+            "sha256": article.sha256, "root": str(src.root), "path": str(src.path),
+        }
+        sentence_ids: dict[tuple[int, int], int] = {}
+        for piece in chunk_sections(article.sections, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens):
+            meta = piece.metadata
+            ids = []
+            for s in split_sentences(piece.page_content, offset=meta["start"]):
+                key = (s.start, s.end)
+                if key not in sentence_ids:
+                    sentence_ids[key] = len(sentences)
+                    sentences.append({"doc_id": article.doc_id, "start": s.start, "end": s.end})
+                    sentence_inputs.append(s.text)
+                ids.append(sentence_ids[key])
+            chunks.append({
+                "doc_id": article.doc_id, "title": article.title, "date": article.date,
+                "section": meta["section"], "start": meta["start"], "end": meta["end"], "sentence_ids": ids,
+            })
+            # The title gives a chunk its topic; related-news chunks belong to other stories.
+            chunk_inputs.append(
+                f"{article.title}\n{piece.page_content}" if meta["section"] == "main" else piece.page_content
+            )
+        documents[article.doc_id]["n_chunks"] = sum(1 for c in chunks if c["doc_id"] == article.doc_id)
+    for doc_id in keep:
+        documents[doc_id]["n_chunks"] = sum(1 for c in chunks if c["doc_id"] == doc_id)
+
+    dim = old.dim if old is not None else None
+    new_vecs = _embed(embedder, chunk_inputs + sentence_inputs, progress)
+    if dim is None:
+        dim = new_vecs.shape[1]
+    chunk_vecs.append(new_vecs[: len(chunk_inputs)])
+    sent_vecs.append(new_vecs[len(chunk_inputs):])
+
+    index = ArticleIndex(
+        embedder=embedder.spec,
+        dim=dim,
+        documents=documents,
+        chunks=chunks,
+        sentences=sentences,
+        chunk_vectors=_stack(chunk_vecs, dim),
+        sentence_vectors=_stack(sent_vecs, dim),
+    )
+    index.build_search_structures()
+    return index
+
+
+def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), dtype=np.float32)
+
+
+def _embed(embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Embed in batches (longest first, so each batch pads little) with a progress bar."""
+    from tqdm import tqdm
+
+    if not texts:
+        return np.zeros((0, getattr(embedder, "dim", 0) or 0), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out: list[np.ndarray | None] = [None] * len(texts)
+    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress, leave=False) as bar:
+        for b in range(0, len(order), EMBED_BATCH):
+            batch = order[b: b + EMBED_BATCH]
+            vecs = np.asarray(embedder.embed_documents([texts[i] for i in batch]), dtype=np.float32)
+            for i, v in zip(batch, vecs):
+                out[i] = v
+            bar.update(len(batch))
+    matrix = np.vstack(out).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)

@@ -1,0 +1,198 @@
+"""Read article files (``.txt``, ``.md``, ``.html``) into LangChain ``Document``s, one per section.
+
+A document's id is its path relative to the folder that was indexed (for a file
+given on its own, its file name). Files that cannot be read are skipped with a
+warning that names them; the rest are still read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from rag.cleaning import clean_article
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class UnreadableFileError(ValueError):
+    """The file is not text we can decode, or not a supported type."""
+
+
+@dataclass
+class SourceFile:
+    """A file to index, with the id it will have and the folder it was found under."""
+
+    path: Path
+    doc_id: str
+    root: Path
+
+
+@dataclass
+class Article:
+    """A cleaned article: its sections as ``Document``s, and the text their offsets point into."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    text: str
+    sha256: str
+    sections: list[Document]
+
+
+def find_source_files(paths) -> tuple[list[SourceFile], list[str]]:
+    """Expand files and folders into the supported files under them.
+
+    Returns the files and a list of warnings (missing paths, unsupported files given by name).
+    """
+    files: list[SourceFile] = []
+    warnings: list[str] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            root = path.resolve()
+            for f in sorted(root.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not _hidden(f, root):
+                    files.append(SourceFile(f, f.relative_to(root).as_posix(), root))
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                warnings.append(f"skipped {path}: unsupported file type (use .txt, .md or .html)")
+                continue
+            files.append(SourceFile(path.resolve(), path.name, path.resolve().parent))
+        else:
+            warnings.append(f"skipped {path}: no such file or folder")
+    return files, warnings
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM) or GB18030/GBK; refuse binary data.
+
+    >>> decode_bytes("谅山省".encode("gb18030"))
+    '谅山省'
+    """
+    if b"\x00" in data[:8192]:
+        raise UnreadableFileError("binary data (NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFileError("not text in a known encoding")
+    return str(best)
+
+
+def html_to_text(html: str) -> tuple[str, str | None, str | None]:
+    """Reduce an HTML page to text; return ``(text, title, date)``. Scripts and styles are dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
+        if tag.name == "head":
+            continue
+        tag.decompose()
+    title = None
+    h1 = soup.find("h1")
+    if h1 and h1.get_text(strip=True):
+        title = h1.get_text(" ", strip=True)
+    elif soup.title and soup.title.get_text(strip=True):
+        title = soup.title.get_text(" ", strip=True)
+    date = None
+    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"name": "pubdate"}):
+        meta = soup.find("meta", attrs=attrs)
+        if meta and meta.get("content"):
+            from rag.cleaning import parse_date
+
+            date = parse_date(meta["content"][:10])
+            break
+    if soup.head:
+        soup.head.decompose()
+    blocks = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article")
+    for tag in soup.find_all(blocks):
+        tag.insert_after("\n")
+    text = soup.get_text()
+    return text, title, date
+
+
+_MD_SYNTAX = [
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),  # headings
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
+    (re.compile(r"^\s{0,3}>\s?", re.M), ""),  # block quotes
+]
+
+
+def markdown_to_text(md: str) -> str:
+    for pattern, repl in _MD_SYNTAX:
+        md = pattern.sub(repl, md)
+    return md
+
+
+def read_article(source: SourceFile) -> Article:
+    """Read, decode and clean one file. Raises ``UnreadableFileError`` with the reason."""
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnreadableFileError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(exc.strerror or str(exc)) from exc
+    text = decode_bytes(data)
+    title = date = None
+    suffix = source.path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text, title, date = html_to_text(text)
+    elif suffix in (".md", ".markdown"):
+        text = markdown_to_text(text)
+    cleaned = clean_article(text, title=title, date=date)
+    if not cleaned.text.strip():
+        raise UnreadableFileError("no text after cleaning")
+    sections = [
+        Document(
+            page_content=s.text,
+            metadata={
+                "doc_id": source.doc_id,
+                "title": cleaned.title,
+                "date": cleaned.date,
+                "section": s.name,
+                "start": s.start,
+                "end": s.start + len(s.text),
+            },
+        )
+        for s in cleaned.sections
+    ]
+    return Article(
+        doc_id=source.doc_id,
+        title=cleaned.title,
+        date=cleaned.date,
+        text=cleaned.text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        sections=sections,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

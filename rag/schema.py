@@ -1,0 +1,75 @@
+"""The records the assistant returns: `Answer`, its `Citation`s and retrieved `Passage`s.
+
+Their JSON form (``Answer.to_dict()``) is what ``rag ask --json`` prints and what
+``rag eval`` stores per question, so fields are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its place in the source document and its scores."""
+
+    chunk_id: int
+    doc_id: str
+    title: str
+    date: str | None
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_score: float = 0.0
+    lexical_score: float = 0.0
+
+
+@dataclass
+class Citation:
+    """What an ``[n]`` marker in the answer points at.
+
+    ``quote`` is a verbatim substring of the source document:
+    ``document_text[start:end] == quote``. ``text`` is the whole passage it was found in.
+    """
+
+    n: int
+    doc_id: str
+    title: str
+    date: str | None
+    section: str
+    quote: str
+    text: str
+    score: float
+    start: int
+    end: int
+    chunk_id: int
+
+
+@dataclass
+class Answer:
+    """An answer to one question.
+
+    ``refused`` is True when the articles do not hold the answer; ``text`` then says so
+    and ``citations`` is empty. ``timings`` holds milliseconds per stage.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    language: str = "en"
+    answer_span: str | None = None
+    fallback: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, **kwargs) -> str:
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)

@@ -1,0 +1,137 @@
+"""The on-disk layout of an index, and atomic publication of a new version.
+
+::
+
+    INDEX_DIR/
+      CURRENT                 name of the live generation (replaced atomically)
+      .lock                   held by the one process allowed to write
+      gen-<time>-<rand>/      one complete, immutable version of the index
+        manifest.json         embedder, counts, documents (id, hash, root, title, date)
+        documents.json        cleaned text of every document (offsets point into it)
+        chunks.json           chunk records: doc id, section, offsets, sentence ids
+        sentences.json        sentence records: doc id, offsets
+        chunk_vectors.npy     float32, one row per chunk (normalised)
+        sentence_vectors.npy  float32, one row per sentence (normalised)
+        faiss.index           FAISS inner-product index over chunk vectors
+        bm25/                 bm25s index over jieba tokens (JSON + .npy, no pickle)
+
+A writer builds a new generation beside the live one and then replaces
+``CURRENT``; a crash at any moment leaves the previous generation live. Nothing is
+ever loaded with pickle: JSON, ``numpy.load(allow_pickle=False)`` and FAISS's own format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from rag.errors import CorruptIndexError, IndexLockedError, IndexNotFoundError
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+
+
+def live_generation(index_dir: Path) -> Path:
+    """The folder of the live generation; raises if there is no readable index."""
+    index_dir = Path(index_dir)
+    pointer = index_dir / POINTER
+    if not pointer.exists():
+        if index_dir.exists() and any(index_dir.glob("gen-*")):
+            raise CorruptIndexError(index_dir, "the CURRENT pointer is missing")
+        raise IndexNotFoundError(index_dir)
+    name = pointer.read_text(encoding="utf-8").strip()
+    gen = index_dir / name
+    if not name.startswith("gen-") or not gen.is_dir():
+        raise CorruptIndexError(index_dir, f"CURRENT names {name!r}, which is not there")
+    return gen
+
+
+def exists(index_dir: Path) -> bool:
+    return (Path(index_dir) / POINTER).exists()
+
+
+def new_generation(index_dir: Path) -> Path:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    path = index_dir / (".building-" + name)
+    path.mkdir()
+    return path
+
+
+def publish(index_dir: Path, building: Path) -> Path:
+    """Make a fully written generation live, then drop all but it and its predecessor."""
+    _fsync_tree(building)
+    final = index_dir / building.name.removeprefix(".building-")
+    os.replace(building, final)
+    tmp = index_dir / (POINTER + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(final.name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    previous = (index_dir / POINTER).read_text().strip() if (index_dir / POINTER).exists() else None
+    os.replace(tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+    # Keep the previous generation: a reader that resolved CURRENT a moment ago may still be loading it.
+    for old in index_dir.glob("gen-*"):
+        if old.name not in (final.name, previous):
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob(".building-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return final
+
+
+def discard(building: Path) -> None:
+    shutil.rmtree(building, ignore_errors=True)
+
+
+@contextmanager
+def writer_lock(index_dir: Path):
+    """Only one process may write an index at a time; a second gets ``IndexLockedError``."""
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexLockedError(index_dir) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def write_json(path: Path, obj) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False)
+
+
+def read_json(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
