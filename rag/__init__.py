@@ -1,0 +1,25 @@
+"""Grounded question answering over news articles, with citations to the exact passages.
+
+>>> from rag import answer
+>>> a = answer("When does the smart port open?")
+>>> print(a.text)                                   # doctest: +SKIP
+End of December 2024 (2024年12月底). 该项目预计于2024年12月底建成投入使用,… [1]
+
+``Assistant`` is the full interface (build, add, ask, stream); ``answer`` is the one-liner.
+"""
+
+from rag.assistant import Assistant, answer
+from rag.errors import (
+    CorruptIndexError,
+    EmbedderMismatchError,
+    IndexLockedError,
+    IndexNotFoundError,
+    NoDocumentsError,
+    RagError,
+)
+from rag.schema import Answer, Citation, Passage
+
+__all__ = [
+    "Answer", "Assistant", "Citation", "CorruptIndexError", "EmbedderMismatchError", "IndexLockedError",
+    "IndexNotFoundError", "NoDocumentsError", "Passage", "RagError", "answer",
+]
