@@ -53,7 +53,8 @@ class SentenceTransformerEmbeddings(Embeddings):
                 f"Cannot load sentence-transformers model {model!r}: {exc}. "
                 "Give a local model folder; nothing can be downloaded here."
             ) from exc
-        self.dim = self._model.get_sentence_embedding_dimension()
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = dimension()
         self.batch_size = batch_size
         self._lock = threading.Lock()
 

@@ -20,10 +20,14 @@ _Q_DATE = re.compile(
 _Q_NUMBER = re.compile(
     r"\bhow (many|much|long|far|large|big|high)\b|\bwhat (percentage|percent|share|amount|number|total|rate|value|"
     r"proportion)\b|\bwhat was the (total|amount|number|rate|value)\b|"
-    r"多少|几个|几项|几家|几届|几位|几次|多长|多远|多大|多高|百分之|几",
+    r"\b(growth rate|rate|percentage|per cent|percent)\b|多少|几个|几项|几家|几届|几位|几次|多长|多远|多大|多高|百分之|增长率|几",
     re.I,
 )
-_Q_PERSON = re.compile(r"\bwho(m|se)?\b|谁|哪位|什么人|何人", re.I)
+_Q_PERSON = re.compile(
+    r"\bwho(m|se)?\b|\b(which|what) (\w+ ){0,2}(premier|minister|president|leader|official|secretary|chairman|"
+    r"chairwoman|ambassador|person|governor|mayor|spokesperson)\b|谁|哪位|什么人|何人",
+    re.I,
+)
 _Q_PLACE = re.compile(r"\bwhere\b|哪里|哪儿|在哪|何地|何处", re.I)
 
 QUESTION_TYPES = ("date", "number", "person", "place", "other")
@@ -43,6 +47,22 @@ def classify_question(question: str) -> str:
         if pattern.search(question):
             return qtype
     return "other"
+
+
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b|\b(value|revenue|worth|cost|price|turnover|income|budget|investment|amount)\b|金额|总额|收入|价值|投资|预算|多少钱|成本|价格",
+    re.I,
+)
+_MONEY_UNIT = re.compile(r"美元|越盾|元|人民币|USD|VND|CNY|\$")
+
+
+def wants_money(question: str) -> bool:
+    """Does a number question ask for an amount of money?"""
+    return bool(_MONEY_QUESTION.search(question))
+
+
+def is_money(span: str) -> bool:
+    return bool(_MONEY_UNIT.search(span))
 
 
 # ---- spans in sentences -------------------------------------------------------------------
@@ -79,6 +99,7 @@ class Span:
     text: str
     start: int
     end: int
+    confidence: float = 1.0  # below 1 for guesses (a part-of-speech tag rather than a pattern)
 
 
 def find_spans(sentence: str, qtype: str) -> list[Span]:
@@ -105,8 +126,9 @@ def find_spans(sentence: str, qtype: str) -> list[Span]:
 
 
 def _person_spans(sentence: str) -> list[Span]:
+    # A name right after a title ("党委书记刘宁") is near certain; jieba's person tag is a guess.
     spans = [Span(m.group(1), m.start(1), m.end(1)) for m in _NAME_AFTER_TITLE.finditer(sentence)]
-    spans += _posseg_spans(sentence, ("nr",), min_len=2)
+    spans += [Span(s.text, s.start, s.end, 0.5) for s in _posseg_spans(sentence, ("nr",), min_len=2)]
     return _unique(spans)
 
 

@@ -19,7 +19,7 @@ RELATED_MARKERS = {
 
 # 12:17 | 11/12/2023 — Vietnamese sites write day/month/year.
 _DMY_STAMP = re.compile(r"(?:\d{1,2}:\d{2}\s*\|\s*)?\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATE_LINE = re.compile(
     r"^\s*(?:\d{1,2}:\d{2}\s*\|\s*)?(?:\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)"

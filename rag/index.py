@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import store
+from rag.bilingual import build_lexicon
 from rag.errors import CorruptIndexError
 
 
@@ -34,7 +35,9 @@ class ArticleIndex:
     faiss_index: object = None
     bm25: object = None
     vocabulary: frozenset = field(default_factory=frozenset)
+    lexicon: dict = field(default_factory=dict)  # English phrase -> {index token: weight}
     location: Path | None = None
+    _idf: np.ndarray | None = None
 
     # ---- text access -------------------------------------------------------------
     def chunk_text(self, i: int) -> str:
@@ -51,11 +54,14 @@ class ArticleIndex:
     # ---- derived search structures ----------------------------------------------
     def build_search_structures(self, chunk_tokens: list[list[str]] | None = None) -> None:
         """(Re)build FAISS and BM25 from the chunk vectors and texts."""
+        import logging
+
         import bm25s
         import faiss
 
         from rag.lexical import tokenize
 
+        logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every build from tokens
         self.faiss_index = faiss.IndexFlatIP(self.dim)
         if len(self.chunk_vectors):
             self.faiss_index.add(np.ascontiguousarray(self.chunk_vectors, dtype=np.float32))
@@ -65,6 +71,26 @@ class ArticleIndex:
         # bm25s needs at least one token per document.
         self.bm25.index([toks or ["∅"] for toks in chunk_tokens], show_progress=False)
         self.vocabulary = frozenset(self.bm25.vocab_dict)
+        self.lexicon = build_lexicon(self.vocabulary)
+        self._idf = None
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token over chunks (highest for tokens the index lacks)."""
+        if self._idf is None:
+            df = np.diff(np.asarray(self.bm25.scores["indptr"]))
+            self._idf = np.log((len(self.chunks) + 1) / (df + 0.5))
+        i = self.bm25.vocab_dict.get(token)
+        if i is None or i >= len(self._idf):
+            return float(np.log((len(self.chunks) + 1) / 0.5))  # unseen: rarer than any indexed word
+        return float(self._idf[i])
+
+    def bm25_scores(self, weights: dict[str, float]) -> np.ndarray:
+        """BM25 score of every chunk for weighted query terms."""
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        for token, weight in weights.items():
+            if token in self.vocabulary:
+                scores += weight * self.bm25.get_scores([token])
+        return scores
 
     # ---- persistence --------------------------------------------------------------
     def save(self, index_dir: Path, manifest_extra: dict | None = None) -> Path:
@@ -93,6 +119,7 @@ class ArticleIndex:
             np.save(building / "sentence_vectors.npy", self.sentence_vectors.astype(np.float32), allow_pickle=False)
             faiss.write_index(self.faiss_index, str(building / "faiss.index"))
             self.bm25.save(str(building / "bm25"), allow_pickle=False)
+            store.write_json(building / "lexicon.json", self.lexicon)
             # The manifest goes last: a generation without one is never complete.
             store.write_json(building / "manifest.json", manifest)
             gen = store.publish(index_dir, building)
@@ -129,6 +156,7 @@ class ArticleIndex:
             index.faiss_index = faiss.read_index(str(gen / "faiss.index"))
             index.bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
             index.vocabulary = frozenset(index.bm25.vocab_dict)
+            index.lexicon = store.read_json(gen / "lexicon.json")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
             raise CorruptIndexError(index_dir, f"{type(exc).__name__}: {exc}") from exc
         if index.faiss_index.ntotal != len(index.chunks) or len(index.sentence_vectors) != len(index.sentences):

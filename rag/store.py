@@ -14,6 +14,7 @@
         sentence_vectors.npy  float32, one row per sentence (normalised)
         faiss.index           FAISS inner-product index over chunk vectors
         bm25/                 bm25s index over jieba tokens (JSON + .npy, no pickle)
+        lexicon.json          English phrase -> Chinese index terms (rag.bilingual)
 
 A writer builds a new generation beside the live one and then replaces
 ``CURRENT``; a crash at any moment leaves the previous generation live. Nothing is

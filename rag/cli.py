@@ -1,0 +1,110 @@
+"""The ``rag`` command: ``rag index``, ``rag ask``.
+
+Exit codes: 0 success, 1 failure (index missing or unreadable, nothing to index),
+2 bad usage (for example an empty question).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+EXAMPLES = """examples:
+  rag index seeds/ --index ./my-index
+  rag ask "When does the smart port open?" --index ./my-index
+  rag ask "谅山省2023年进出口总额是多少？" --json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Ask questions of a collection of news articles; answers cite the exact passages.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_index = sub.add_parser("index", help="index articles (.txt, .md, .html files or folders)",
+                             description="Index articles. Re-running embeds only new or changed files and "
+                                         "drops files deleted from an indexed folder.")
+    p_index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
+    p_index.add_argument("--index", metavar="DIR", help="index folder (default: the cached seeds index)")
+    p_index.add_argument("--embedder", metavar="NAME",
+                         help="'e5-small' (default) or 'st:<sentence-transformers model name or path>'")
+    p_index.add_argument("--rebuild", action="store_true", help="start from scratch instead of updating")
+    p_index.add_argument("--keep-missing", action="store_true",
+                         help="keep documents whose files are gone from the indexed folders")
+    p_index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    p_ask = sub.add_parser("ask", help="ask a question", description="Answer a question from the indexed articles.")
+    p_ask.add_argument("question", help="the question, in English or Chinese")
+    p_ask.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
+    p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
+    p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from rag.errors import RagError
+
+    try:
+        return {"index": _index, "ask": _ask}[args.command](args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the index is as it was before this run", file=sys.stderr)
+        return 130
+
+
+def _index(args) -> int:
+    from embeddings import load_embedder
+    from rag.indexing import update_index
+    from rag.paths import default_index_dir
+
+    index_dir = args.index or default_index_dir()
+    embedder = load_embedder(args.embedder)
+    report = update_index(args.paths, index_dir, embedder, rebuild=args.rebuild,
+                          prune=not args.keep_missing, progress=not args.quiet)
+    state = "updated" if report.written else "already up to date"
+    print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")
+    return 0
+
+
+def _ask(args) -> int:
+    from rag.assistant import Assistant, ensure_default_index, prepare_question
+
+    question, _ = prepare_question(args.question)  # fail fast, before loading anything
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, got {args.k}")
+    index_dir = args.index or ensure_default_index(progress=True)
+    result = Assistant(index_dir, k=args.k).ask(args.question)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(result.text)
+    if result.citations:
+        print()
+        for c in result.citations:
+            where = f"{c.doc_id}, {c.date}" if c.date else c.doc_id
+            print(f"[{c.n}] {c.title} ({where}, chars {c.start}–{c.end})")
+            print(f"    “{c.quote}”")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The rag command, run as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+
+def rag(*args, env_index=None):
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_ask_json(seeds_index_dir):
+    out = rag("ask", "When does the smart port open?", "--index", str(seeds_index_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert "December 2024" in data["text"] and data["refused"] is False
+    assert data["citations"][0]["quote"].startswith("该项目预计于2024年12月底")
+
+
+def test_ask_plain_prints_sources(seeds_index_dir):
+    out = rag("ask", "谅山省2023年进出口总额是多少？", "--index", str(seeds_index_dir), "-k", "3")
+    assert out.returncode == 0, out.stderr
+    assert "49.25亿美元" in out.stdout and "[1] 建设友好合作关系" in out.stdout
+
+
+def test_empty_question_exits_2_with_one_line():
+    out = rag("ask", "  ")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "empty" in out.stderr
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    out = rag("ask", "hello", "--index", str(tmp_path / "none"))
+    assert out.returncode == 1 and "rag index" in out.stderr
+
+
+def test_index_skips_binary_file_and_reports(tmp_path):
+    from conftest import SEEDS
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text((SEEDS / "000_714598442bb43c6e.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "bad.txt").write_bytes(b"\x00\xff\x00binary")
+    out = rag("index", str(folder), "--index", str(tmp_path / "idx"), "-q")
+    assert out.returncode == 0, out.stderr
+    assert "bad.txt" in out.stderr and "1 added" in out.stdout and "1 skipped" in out.stdout
+
+
+def test_no_command_prints_help():
+    out = rag()
+    assert out.returncode == 2 and "rag index" in out.stdout

@@ -1,0 +1,135 @@
+"""Index building: incremental updates, atomic writes, refusal of a different embedder, no pickle."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from rag import store
+from rag.errors import CorruptIndexError, EmbedderMismatchError, IndexNotFoundError, NoDocumentsError
+from rag.index import ArticleIndex
+from rag.indexing import update_index
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts what it is asked to embed."""
+
+    def __init__(self, inner, fail_after=None):
+        self.inner, self.spec, self.dim = inner, inner.spec, inner.dim
+        self.texts = 0
+        self.fail_after = fail_after
+
+    def embed_documents(self, texts):
+        if self.fail_after is not None and self.texts >= self.fail_after:
+            raise RuntimeError("simulated crash in the middle of embedding")
+        self.texts += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    from conftest import SEEDS
+
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    (folder / "extra.txt").write_text("新文章标题\n\n河内市2025年接待游客3200万人次。", encoding="utf-8")
+    return folder
+
+
+def test_reindex_embeds_only_changed_files_and_drops_deleted(tmp_path, corpus, embedder):
+    index_dir = tmp_path / "index"
+    counting = CountingEmbedder(embedder)
+    first = update_index([corpus], index_dir, counting)
+    assert sorted(first.added) == ["000_714598442bb43c6e.txt", "002_1f3369877b84a1fb.txt", "extra.txt"]
+    full = counting.texts
+
+    again = update_index([corpus], index_dir, counting)
+    assert not again.written and counting.texts == full  # nothing re-embedded
+
+    (corpus / "extra.txt").write_text("新文章标题\n\n河内市2025年接待游客4000万人次。", encoding="utf-8")
+    (corpus / "000_714598442bb43c6e.txt").unlink()
+    changed = update_index([corpus], index_dir, counting)
+    assert changed.updated == ["extra.txt"] and changed.removed == ["000_714598442bb43c6e.txt"]
+    assert counting.texts - full < 10  # only the one short changed file was embedded
+
+    index = ArticleIndex.load(index_dir)
+    assert set(index.documents) == {"002_1f3369877b84a1fb.txt", "extra.txt"}
+    assert "4000万人次" in index.documents["extra.txt"]["text"]
+    assert index.faiss_index.ntotal == len(index.chunks) == len(index.chunk_vectors)
+    # kept vectors are still the right ones for their chunks
+    i = next(i for i, c in enumerate(index.chunks) if c["doc_id"] == "002_1f3369877b84a1fb.txt")
+    fresh = np.array(embedder.embed_documents([f"{index.chunks[i]['title']}\n{index.chunk_text(i)}"])[0])
+    assert float(fresh @ index.chunk_vectors[i]) > 0.99
+
+
+def test_a_crash_mid_build_leaves_the_previous_index_live(tmp_path, corpus, embedder):
+    index_dir = tmp_path / "index"
+    update_index([corpus], index_dir, embedder)
+    before = (index_dir / store.POINTER).read_text()
+    (corpus / "new.txt").write_text("标题\n\n" + "新的句子。" * 400, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        update_index([corpus], index_dir, CountingEmbedder(embedder, fail_after=0))
+    assert (index_dir / store.POINTER).read_text() == before
+    assert "new.txt" not in ArticleIndex.load(index_dir).documents
+    assert not list(index_dir.glob(".building-*"))
+
+
+def test_unreadable_files_are_skipped_and_the_rest_indexed(tmp_path, corpus, embedder):
+    (corpus / "broken.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    report = update_index([corpus], tmp_path / "index", embedder)
+    assert any("broken.txt" in s for s in report.skipped)
+    assert "extra.txt" in ArticleIndex.load(tmp_path / "index").documents
+
+
+def test_nothing_indexable_is_an_error_and_writes_nothing(tmp_path, embedder):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NoDocumentsError):
+        update_index([tmp_path / "empty"], tmp_path / "index", embedder)
+    assert not store.exists(tmp_path / "index")
+
+
+def test_other_embedder_is_refused(seeds_index_dir):
+    from rag import Assistant
+
+    with pytest.raises(EmbedderMismatchError, match="e5-small"):
+        Assistant(seeds_index_dir, embedder="st:all-MiniLM-L6-v2")
+
+
+def test_missing_and_corrupt_index_say_how_to_rebuild(tmp_path, corpus, embedder):
+    with pytest.raises(IndexNotFoundError, match="rag index"):
+        ArticleIndex.load(tmp_path / "nothing")
+    index_dir = tmp_path / "index"
+    update_index([corpus], index_dir, embedder)
+    gen = store.live_generation(index_dir)
+    (gen / "chunks.json").write_text("[{not json", encoding="utf-8")
+    with pytest.raises(CorruptIndexError, match="--rebuild"):
+        ArticleIndex.load(index_dir)
+
+
+def test_index_files_are_json_npy_faiss_and_bm25_never_pickle(seeds_index_dir):
+    gen = store.live_generation(seeds_index_dir)
+    for path in gen.rglob("*"):
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".npy":
+            np.load(path, allow_pickle=False)
+        else:
+            assert path.name == "faiss.index" or path.is_dir(), path
+        if path.is_file():
+            assert not path.read_bytes().startswith(b"\x80"), f"{path} looks like a pickle"
+
+
+def test_second_writer_is_refused(tmp_path, corpus, embedder):
+    from filelock import FileLock
+
+    from rag.errors import IndexLockedError
+
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    with FileLock(str(index_dir / ".lock")):
+        with pytest.raises(IndexLockedError, match="Another process"):
+            update_index([corpus], index_dir, embedder)

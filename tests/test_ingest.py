@@ -1,0 +1,70 @@
+import pytest
+
+from rag.ingest import UnreadableFileError, decode_bytes, find_source_files, read_article
+
+SEED_A = "000_714598442bb43c6e.txt"
+
+
+def test_decodes_utf8_bom_and_gb18030():
+    assert decode_bytes("\ufeff谅山省".encode("utf-8")) == "谅山省"
+    assert decode_bytes("谅山省进出口总额".encode("gb18030")) == "谅山省进出口总额"
+    assert decode_bytes("谅山省".encode("gbk")) == "谅山省"
+
+
+def test_refuses_binary():
+    with pytest.raises(UnreadableFileError):
+        decode_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+
+
+def test_seed_article_is_cleaned(tmp_path):
+    from conftest import SEEDS
+
+    files, warnings = find_source_files([SEEDS])
+    assert [f.doc_id for f in files] == [SEED_A, "002_1f3369877b84a1fb.txt"] and not warnings
+    article = read_article(files[0])
+    assert article.title == "越中关系在积极有利的基础上发展"
+    assert article.date == "2023-12-11"
+    assert article.text.count("越南高平、谅山、河江、广宁四个边境省份与中国广西壮族自治区之间的合作在多个领域日益发展。(附图)") == 1
+    sections = {d.metadata["section"]: d for d in article.sections}
+    assert "该项目预计于2024年12月底建成投入使用" in sections["main"].page_content
+    assert "中国友好人士代表团" in sections["related"].page_content
+    assert "中国友好人士代表团" not in sections["main"].page_content
+
+
+def test_doc_ids_are_relative_to_the_indexed_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.md").write_text("# 标题\n\n正文。", encoding="utf-8")
+    (tmp_path / "b.html").write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    files, _ = find_source_files([tmp_path])
+    assert sorted(f.doc_id for f in files) == ["b.html", "sub/a.md"]
+
+
+def test_html_drops_scripts_and_takes_title(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html><head><title>T</title><script>alert(1)</script></head><body><h1>智慧口岸</h1>"
+        "<p>该项目预计于2024年12月底建成。</p><script>window.pwned=1</script><style>p{}</style></body></html>",
+        encoding="utf-8",
+    )
+    files, _ = find_source_files([page])
+    article = read_article(files[0])
+    assert article.title == "智慧口岸"
+    assert "2024年12月底" in article.text
+    assert "pwned" not in article.text and "alert" not in article.text
+
+
+def test_markdown_syntax_is_removed(tmp_path):
+    page = tmp_path / "n.md"
+    page.write_text("# 标题\n\n**重点**见[链接](http://x)。", encoding="utf-8")
+    article = read_article(find_source_files([page])[0][0])
+    assert article.title == "标题"
+    assert "重点见链接。" in article.text
+
+
+def test_unsupported_and_missing_paths_are_reported(tmp_path):
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    files, warnings = find_source_files([tmp_path / "x.pdf", tmp_path / "missing.txt"])
+    assert files == []
+    assert any("x.pdf" in w and "unsupported" in w for w in warnings)
+    assert any("missing.txt" in w for w in warnings)
