@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 _Q_DATE = re.compile(
-    r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\bwhich (year|month|day|date)\b|\bin which (year|month)\b|"
+    r"\bwhen\b|\bwhat (year|date|month|day|time)\b|\b(date|deadline)\b|\bwhich (year|month|day|date)\b|\bin which (year|month)\b|"
     r"什么时候|何时|哪一?年|几月|哪个月|哪天|哪一天|什么时间|何年|哪年|日期|具体时间",
     re.I,
 )

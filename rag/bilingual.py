@@ -26,6 +26,8 @@ SUPPLEMENT_FILE = Path(__file__).with_name("data") / "en_zh_supplement.tsv"
 MAX_GLOSS_WORDS = 4
 MAX_PHRASE_WORDS = 3
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Words that frame a question ("what date", "which year") rather than name its topic.
+FRAMING_WORDS = frozenset("date time year years month months day days number amount name kind type sort".split())
 _SKIP_GLOSS = ("cl:", "abbr", "variant of", "surname", "see ", "old variant", "used in", "erhua", "pr.")
 
 
@@ -115,7 +117,7 @@ def translate_terms(question: str, lexicon: dict, vocabulary: frozenset) -> Tran
                 weights[token] = max(weights[token], w * spread)
             covered.update(range(i, i + n))
         i += n
-    content = [p for p, w in enumerate(words) if w not in STOPWORDS and not w.isdigit()]
+    content = [p for p, w in enumerate(words) if w not in STOPWORDS and w not in FRAMING_WORDS and not w.isdigit()]
     coverage = sum(p in covered for p in content) / len(content) if content else 0.0
     return Translation(dict(weights), coverage)
 

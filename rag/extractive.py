@@ -34,7 +34,7 @@ CONTEXT_WEIGHT = 0.6
 MIN_TERM_COVERAGE = 0.6
 MIN_LEXICAL_SAME_LANGUAGE = 0.42
 MIN_DENSE_SAME_LANGUAGE = 0.80
-MIN_DENSE_TRANSLATED = 0.72
+MIN_DENSE_TRANSLATED = 0.70
 
 REFUSAL_TEXT = {
     "en": "The articles do not say. None of the indexed passages answers this question.",

@@ -15,7 +15,7 @@ STOPWORDS = frozenset(
     吗 呢 吧 啊 么 什么 怎么 如何 哪 哪些 哪个 哪里 谁 多少 几 是否 什么样 为什么 何时 什么时候 请问 一 年 月 日
     a an the of to in on at for by with from and or but is are was were be been being do does did
     what when where who whom whose which why how much many that this these those it its as into about
-    will would can could should has have had not no yes i you he she we they me my our your their there""".split()
+    will would can could should has have had not no yes i you he she we they me my our your their there like""".split()
 )
 
 

@@ -7,6 +7,7 @@ from rag.answer_spans import classify_question, find_spans, render_english
     ("When does the smart port open?", "date"),
     ("智慧口岸项目预计什么时候建成投入使用？", "date"),
     ("In which month did he travel?", "date"),
+    ("What is the expected completion date of the project?", "date"),
     ("How many vehicles crossed each day?", "number"),
     ("谅山省2023年进出口总额是多少？", "number"),
     ("Who is the Party Secretary of Guangxi?", "person"),

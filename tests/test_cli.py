@@ -49,3 +49,14 @@ def test_index_skips_binary_file_and_reports(tmp_path):
 def test_no_command_prints_help():
     out = rag()
     assert out.returncode == 2 and "rag index" in out.stdout
+
+
+def test_default_ask_path_does_not_import_torch(seeds_index_dir):
+    code = (
+        "import sys\nfrom rag.cli import main\n"
+        f"code = main(['ask', 'When does the smart port open?', '--index', {str(seeds_index_dir)!r}])\n"
+        "assert code == 0\nprint('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False False"
