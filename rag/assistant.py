@@ -168,12 +168,17 @@ def _pieces(text: str) -> Iterator[str]:
 
 
 # ---- the default index and answer() ------------------------------------------------------------
-_default_lock = threading.Lock()
+_default_lock = threading.Lock()  # guards building the default index
+_cache_lock = threading.Lock()  # guards the assistants answer() reuses
 _assistants: dict[str, Assistant] = {}
 
 
 def ensure_default_index(embedder=None, *, progress: bool = False) -> Path:
-    """Build (or refresh, if the seeds changed) the default index from the bundled seeds."""
+    """Build the default index from the bundled seeds if there is none yet.
+
+    It is not refreshed on every start (that would take the writer lock); after changing
+    the seeds run ``rag index seeds/`` to update it.
+    """
     from embeddings import load_embedder
     from rag import store
     from rag.indexing import update_index
@@ -195,9 +200,8 @@ def answer(question: str, *, index: str | Path | None = None, k: int = DEFAULT_K
     '49.25亿美元'
     """
     key = str(Path(index).resolve()) if index is not None else ""
-    assistant = _assistants.get(key)
-    if assistant is None:
-        with _default_lock if index is not None else threading.Lock():
-            assistant = _assistants.get(key) or Assistant(index)
-        _assistants[key] = assistant
+    with _cache_lock:
+        if key not in _assistants:
+            _assistants[key] = Assistant(index)
+        assistant = _assistants[key]
     return assistant.ask(question, k=k)

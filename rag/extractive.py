@@ -9,6 +9,7 @@ When even the best sentence is a weak match the answerer refuses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rag.answer_spans import Span, classify_question, find_spans, is_money, render_english, wants_money
@@ -82,7 +83,7 @@ class ExtractiveAnswerer:
                 chosen.append(s)
 
         citations = [self._citation(n, s, retrieval) for n, s in enumerate(chosen, start=1)]
-        span = self._answer_span(question, list(retrieval.query_terms), chosen[0])
+        span = self._answer_span(list(retrieval.query_terms), chosen[0])
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         text = body
         if span is not None:
@@ -151,7 +152,7 @@ class ExtractiveAnswerer:
         return best.dense < MIN_DENSE_SAME_LANGUAGE or best.lexical < MIN_LEXICAL_SAME_LANGUAGE
 
     @staticmethod
-    def _answer_span(question: str, q_tokens: list[str], best: ScoredSentence) -> Span | None:
+    def _answer_span(q_tokens: list[str], best: ScoredSentence) -> Span | None:
         """The span of the asked-for type nearest to the question's words in the sentence."""
         if not best.spans:
             return None
@@ -185,8 +186,6 @@ def _find_all(text: str, term: str) -> list[int]:
 
 def _given_in_question(span: str, question: str) -> bool:
     """True when the span only repeats the question ("2023年" for "in 2023")."""
-    import re
-
     digits = re.findall(r"\d+", span)
     if digits:
         return all(d in question for d in digits)
