@@ -13,6 +13,7 @@ _DIGITS = re.compile(r"^[\d.,%]+$")
 STOPWORDS = frozenset(
     """的 了 和 与 及 或 是 在 于 为 对 将 把 被 也 都 而 并 等 其 该 这 那 之 以 从 由 向 到 上 中 下 个 有 就 还 又
     吗 呢 吧 啊 么 什么 怎么 如何 哪 哪些 哪个 哪里 谁 多少 几 是否 什么样 为什么 何时 什么时候 请问 一 年 月 日
+    职务 职位 身份 时间 日期 名字 名称 多久 多长
     a an the of to in on at for by with from and or but is are was were be been being do does did
     what when where who whom whose which why how much many that this these those it its as into about
     will would can could should has have had not no yes i you he she we they me my our your their there like""".split()
