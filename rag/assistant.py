@@ -100,6 +100,27 @@ class Assistant:
                 self._use(ArticleIndex.load(self.index_dir))
         return report
 
+    def add_uploads(self, uploads, *, progress: bool = False):
+        """Store uploaded files (``(original name, temporary path)`` pairs) in ``INDEX_DIR/uploads`` and index them.
+
+        Refuses unsupported types, oversized or empty files (``rag.uploads.UploadError``) before
+        anything is written; if indexing fails, the stored copies are removed and the index is as it was.
+        """
+        from rag.uploads import store_uploads
+
+        stored = store_uploads(list(uploads), self.index_dir / "uploads")
+        try:
+            report = self.add(stored, progress=progress)
+        except BaseException:
+            for path in stored:
+                path.unlink(missing_ok=True)
+            raise
+        for line in report.skipped:  # a file that could not be read is not kept either
+            for path in stored:
+                if str(path) in line:
+                    path.unlink(missing_ok=True)
+        return report
+
     def documents(self) -> list[dict]:
         """The indexed documents: id, title, date and chunk count."""
         return [
@@ -108,19 +129,27 @@ class Assistant:
         ]
 
     # ---- asking -----------------------------------------------------------------------------
-    def ask(self, question: str, *, k: int | None = None) -> Answer:
+    def ask(self, question: str, *, k: int | None = None, history: list[str] | None = None) -> Answer:
         """Answer ``question`` from the indexed articles, with citations.
 
+        ``history`` holds the user's earlier questions in this conversation, oldest first;
+        a follow-up such as "And exports?" is retrieved together with the previous one.
         Raises ``ValueError`` for an empty question; a question longer than
         256 tokens is cut, and ``Answer.notes`` says so.
         """
+        from rag.conversation import condense_question
+
         started = time.perf_counter()
         question, notes = prepare_question(question)
+        standalone = condense_question(question, history)
+        if standalone != question:
+            notes.append(f"Read as: {standalone}")
         retriever, answerer = self._pipeline
         t0 = time.perf_counter()
-        retrieval = retriever.search(question, k=k or self.k)
+        retrieval = retriever.search(standalone, k=k or self.k)
         t1 = time.perf_counter()
-        result = answerer.answer(question, retrieval)
+        result = answerer.answer(standalone, retrieval)
+        result.question = question
         t2 = time.perf_counter()
         result.notes = notes + result.notes
         result.timings = {
@@ -130,13 +159,14 @@ class Assistant:
         }
         return result
 
-    def stream(self, question: str, *, k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, *, k: int | None = None,
+               history: list[str] | None = None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is produced; the last item is the finished ``Answer``.
 
         >>> for part in assistant.stream("When does the smart port open?"):   # doctest: +SKIP
         ...     print(part if isinstance(part, str) else "\\n" + str(len(part.citations)) + " citations")
         """
-        result = self.ask(question, k=k)
+        result = self.ask(question, k=k, history=history)
         for piece in _pieces(result.text):
             yield piece
         yield result

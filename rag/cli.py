@@ -1,4 +1,4 @@
-"""The ``rag`` command: ``rag index``, ``rag ask``.
+"""The ``rag`` command: ``rag index``, ``rag ask``, ``rag chat``.
 
 Exit codes: 0 success, 1 failure (index missing or unreadable, nothing to index),
 2 bad usage (for example an empty question).
@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
     p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+
+    p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
+    p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
+    p_chat.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p_chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p_chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     return parser
 
 
@@ -57,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return {"index": _index, "ask": _ask}[args.command](args)
+        return {"index": _index, "ask": _ask, "chat": _chat}[args.command](args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -103,6 +109,16 @@ def _ask(args) -> int:
             where = f"{c.doc_id}, {c.date}" if c.date else c.doc_id
             print(f"[{c.n}] {c.title} ({where}, chars {c.start}–{c.end})")
             print(f"    “{c.quote}”")
+    return 0
+
+
+def _chat(args) -> int:
+    from rag.assistant import ensure_default_index
+
+    index_dir = args.index or ensure_default_index(progress=True)
+    from ui.app import serve
+
+    serve(index_dir, host=args.host, port=args.port, k=args.k)
     return 0
 
 

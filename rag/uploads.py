@@ -1,0 +1,62 @@
+"""Take files a user uploads (through the chat page) into an index's own ``uploads/`` folder, safely.
+
+Names are reduced to a plain file name (no folders, no ``..``, no hidden files), only
+article types are accepted, sizes are capped, and a file never lands outside the folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from rag.ingest import SUPPORTED_SUFFIXES
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class UploadError(ValueError):
+    """An upload was refused; the message says which file and why."""
+
+
+def safe_file_name(name: str) -> str:
+    """A harmless file name: no path parts, no control characters, no leading dots.
+
+    >>> safe_file_name("../../etc/passwd.txt")
+    'passwd.txt'
+    >>> safe_file_name("新闻 2024:智慧口岸.md")
+    '新闻_2024_智慧口岸.md'
+    """
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    base = re.sub(r"[^\w.\-]", "_", base).lstrip(".")
+    return base[:120] or "upload.txt"
+
+
+def store_uploads(uploads: list[tuple[str, Path]], folder: Path) -> list[Path]:
+    """Copy ``(original name, temporary path)`` pairs into ``folder``; returns the stored paths.
+
+    Raises ``UploadError`` before copying anything if any file is refused.
+    """
+    folder = Path(folder)
+    checked = []
+    for name, path in uploads:
+        clean = safe_file_name(name)
+        suffix = Path(clean).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise UploadError(f"{name}: only .txt, .md and .html articles can be added")
+        size = Path(path).stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise UploadError(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")
+        if size == 0:
+            raise UploadError(f"{name}: the file is empty")
+        checked.append((clean, Path(path)))
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = []
+    for clean, path in checked:
+        target = (folder / clean).resolve()
+        if target.parent != folder.resolve():  # belt and braces: never outside the folder
+            raise UploadError(f"{clean}: refused, it would be stored outside {folder}")
+        shutil.copyfile(path, target)
+        stored.append(target)
+    return stored
