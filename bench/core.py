@@ -6,6 +6,8 @@
 - warm ``answer()`` latency over the project's test set (median, p95);
 - a cold ``rag ask`` process, start to exit (median of 5), and whether torch was imported;
 - answer quality on tests/data/seeds_qa.jsonl (retrieval recall, answers, quotes, refusals).
+
+Writes its section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
 from rag.evaluation import evaluate_question, load_testset, summarize  # noqa: E402
+from report import replace_section  # noqa: E402
 
 BUILD = """
 import resource, sys, time
@@ -92,12 +97,8 @@ def write_markdown(m: dict) -> None:
         f"{q[lang]['quotes_verbatim']} |"
         for lang in ("en", "zh", "all") if lang in q
     )
-    text = f"""# Benchmarks
-
-Measured by `python bench/core.py` on {platform.machine()}, {platform.python_version()},
-2 cores, no GPU ({time.strftime('%Y-%m-%d')}). Tests never assert on time; these figures are the record.
-
-## Core: grounded answers over the seeds (issue 2)
+    text = f"""Measured by `python bench/core.py` on {platform.machine()}, Python {platform.python_version()},
+2 cores, no GPU ({time.strftime('%Y-%m-%d')}).
 
 | what | target | measured |
 |---|---|---|
@@ -123,8 +124,7 @@ Misses: {', '.join(m['misses']) or 'none'} (why: `KNOWN_MISSES` in `tests/test_a
 How English questions got there (English recall@5 on this set): e5 dense alone 0.74; with
 BM25 over CC-CEDICT translations at half weight 0.83; at full weight 0.96.
 """
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+    replace_section("Core: grounded answers over the seeds (issue 2)", text)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,10 @@ class Assistant:
                     path.unlink(missing_ok=True)
         return report
 
+    def warm_up(self) -> None:
+        """Run one question through every stage so lazy loads (jieba's dictionaries) happen now."""
+        self.ask("智慧口岸什么时候投入使用？谁是主席？ When does it open?")
+
     def documents(self) -> list[dict]:
         """The indexed documents: id, title, date and chunk count."""
         return [

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# CJK fonts so Chinese renders in the chat page (and in its screenshots) on a plain Debian machine.
+if command -v apt-get >/dev/null; then bash scripts/system-packages.sh fonts-noto-cjk; fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"

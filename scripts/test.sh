@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The browser tests drive Debian's chromium with Playwright (never `playwright install`).
+bash scripts/system-packages.sh chromium
 # shellcheck disable=SC1091
 . .venv/bin/activate
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1

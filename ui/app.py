@@ -69,7 +69,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return f"Not added: {exc}", _documents_table(assistant)
         except Exception as exc:  # the index is unchanged; say why instead of showing a trace
             return f"Not added, the index is unchanged: {type(exc).__name__}: {exc}", _documents_table(assistant)
-        lines = [f"Added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}."]
+        names = ", ".join(report.added + report.updated) or "nothing new"
+        lines = [f"Added {len(report.added)}, updated {len(report.updated)}, "
+                 f"unchanged {len(report.unchanged)}: {names}."]
         lines += [f"Skipped: {s}" for s in report.skipped]
         return "\n\n".join(lines), _documents_table(assistant)
 
@@ -106,6 +108,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5) -> None:
     """Start the page (blocking). Serves locally only unless ``host`` says otherwise; never a share link."""
     assistant = Assistant(index_dir, k=k)
+    assistant.warm_up()  # the first visitor should not wait for dictionaries to load
     build_app(assistant).queue(default_concurrency_limit=8).launch(
         server_name=host, server_port=port, share=False, show_error=False, quiet=False,
         max_file_size=MAX_UPLOAD_BYTES,

@@ -1,0 +1,49 @@
+import pytest
+
+from rag.uploads import MAX_UPLOAD_BYTES, UploadError, safe_file_name, store_uploads
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\windows\\evil.md", "evil.md"),
+    (".hidden.txt", "hidden.txt"),
+    ("新闻 2024:智慧口岸.md", "新闻_2024_智慧口岸.md"),
+    ("", "upload.txt"),
+])
+def test_safe_file_name(name, expected):
+    assert safe_file_name(name) == expected
+
+
+def test_store_uploads_stays_inside_the_folder(tmp_path):
+    src = tmp_path / "tmp-upload"
+    src.write_text("标题\n\n正文。", encoding="utf-8")
+    folder = tmp_path / "index" / "uploads"
+    stored = store_uploads([("../../../outside.txt", src)], folder)
+    assert stored == [(folder / "outside.txt").resolve()]
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_refused_uploads_write_nothing(tmp_path):
+    good, big, exe = tmp_path / "g", tmp_path / "b", tmp_path / "e"
+    good.write_text("ok", encoding="utf-8")
+    big.write_bytes(b"x" * (MAX_UPLOAD_BYTES + 1))
+    exe.write_bytes(b"MZ")
+    folder = tmp_path / "uploads"
+    with pytest.raises(UploadError, match="limit"):
+        store_uploads([("a.txt", good), ("big.txt", big)], folder)
+    with pytest.raises(UploadError, match="only .txt"):
+        store_uploads([("tool.exe", exe)], folder)
+    assert not folder.exists()
+
+
+def test_failed_upload_leaves_the_index_as_it_was(tmp_path, embedder):
+    from conftest import SEEDS
+    from rag import Assistant
+
+    assistant = Assistant.build([SEEDS], tmp_path / "index", embedder=embedder)
+    before = assistant.documents()
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x00\x01binary\x00")
+    report = assistant.add_uploads([("bad.txt", bad)])
+    assert report.skipped and assistant.documents() == before
+    assert not (tmp_path / "index" / "uploads" / "bad.txt").exists()
