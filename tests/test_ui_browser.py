@@ -68,6 +68,9 @@ def page(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.outside_requests = []
+        page.on("request", lambda r: page.outside_requests.append(r.url)
+                if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
         page.goto(server, wait_until="load")  # Gradio keeps a connection open: never "networkidle"
         page.locator("#question textarea").wait_for(timeout=30000)
         yield page
@@ -104,6 +107,10 @@ def test_smart_port_answer_with_citation_and_highlighted_source(page):
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     page.screenshot(path=str(docs / "screenshot.png"), full_page=True)
+
+
+def test_page_fetches_nothing_from_outside(page):
+    assert page.outside_requests == []
 
 
 def test_empty_message_is_ignored(page):
