@@ -9,6 +9,7 @@ End of December 2024 (2024年12月底). 该项目预计于2024年12月底建成�
 """
 
 from rag.assistant import Assistant, answer
+from rag.evaluation import Report, evaluate
 from rag.errors import (
     CorruptIndexError,
     EmbedderMismatchError,
@@ -21,5 +22,5 @@ from rag.schema import Answer, Citation, Passage
 
 __all__ = [
     "Answer", "Assistant", "Citation", "CorruptIndexError", "EmbedderMismatchError", "IndexLockedError",
-    "IndexNotFoundError", "NoDocumentsError", "Passage", "RagError", "answer",
+    "IndexNotFoundError", "NoDocumentsError", "Passage", "RagError", "Report", "answer", "evaluate",
 ]

@@ -45,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
 
+    p_eval = sub.add_parser("eval", help="evaluate answers against a test set",
+                            description="Evaluate retrieval, answers, citations, refusals and speed on a test set "
+                                        "(JSONL, or SQuAD v1.1 JSON whose paragraphs become the corpus).")
+    p_eval.add_argument("testset", help="test set file (.jsonl or SQuAD .json)")
+    where = p_eval.add_mutually_exclusive_group()
+    where.add_argument("--index", metavar="DIR", help="evaluate over this index")
+    where.add_argument("--corpus", metavar="PATH", help="index these articles into a temporary index first")
+    p_eval.add_argument("-k", default="5", metavar="N[,N...]",
+                        help="passages to retrieve; several (e.g. 3,5,10) compare them in one report")
+    p_eval.add_argument("--embedder", default=None, metavar="NAME[,NAME]",
+                        help="with --corpus or SQuAD: embedder(s) to build with; several compare them")
+    p_eval.add_argument("--out", metavar="DIR", default="eval-report", help="where report.json and report.png go")
+    p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
     p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
     p_chat.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -63,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return {"index": _index, "ask": _ask, "chat": _chat}[args.command](args)
+        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval}[args.command](args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -109,6 +123,27 @@ def _ask(args) -> int:
             where = f"{c.doc_id}, {c.date}" if c.date else c.doc_id
             print(f"[{c.n}] {c.title} ({where}, chars {c.start}–{c.end})")
             print(f"    “{c.quote}”")
+    return 0
+
+
+def _eval(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from rag.eval_cli import print_table, run_evaluations, write_reports
+
+    ks = [int(x) for x in str(args.k).split(",") if x.strip()]
+    if not ks or min(ks) < 1:
+        raise ValueError(f"-k takes whole numbers of at least 1, got {args.k!r}")
+    embedders = [e.strip() for e in (args.embedder or "e5-small").split(",") if e.strip()]
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
+        reports, warnings = run_evaluations(args.testset, index=args.index, corpus=args.corpus, ks=ks,
+                                            embedders=embedders, scratch=Path(scratch), progress=not args.quiet)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print_table(reports)
+    paths = write_reports(reports, Path(args.out))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 

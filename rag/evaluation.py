@@ -1,18 +1,26 @@
-"""Score an assistant against a JSONL test set: retrieval recall, answer match, quotes, refusals.
+"""Evaluate an assistant on a test set: retrieval, answers, citations, refusals, speed.
 
-One question a line: ``qid``, ``question``, ``answers`` (acceptable strings; empty when
-unanswerable), optional ``doc_id``, ``evidence`` (a string a correct passage contains)
-and ``answerable`` (default: ``answers`` is non-empty). Only the public API is used.
+Test sets:
+
+- JSONL, one question a line: ``qid``, ``question``, ``answers`` (acceptable strings; empty when
+  unanswerable), optional ``doc_id`` (gold document id: its path relative to the indexed folder),
+  ``evidence`` (a string a correct passage contains), ``answerable`` (default: answers non-empty).
+- SQuAD v1.1 JSON: every paragraph becomes a document (``NNN-NNN.txt``), indexed into a
+  temporary index unless one is given.
+
+>>> report = evaluate("tests/data/seeds_qa.jsonl", Assistant())          # doctest: +SKIP
+>>> report.metrics["all"]["recall@5"]                                     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.language import detect_language
+from rag.metrics import contains_gold, exact_match, f1, percentile, recall_at, reciprocal_rank
 
 
 @dataclass
@@ -26,41 +34,94 @@ class TestQuestion:
 
 
 @dataclass
-class QuestionResult:
+class TestSet:
+    questions: list[TestQuestion]
+    problems: list[str] = field(default_factory=list)  # malformed lines, with line numbers
+    corpus: dict[str, str] | None = None  # doc_id -> text, for SQuAD sets
+
+
+def load_testset(path: str | Path) -> TestSet:
+    """Read a JSONL or SQuAD v1.1 test set. Malformed JSONL lines are reported and skipped."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None  # not one JSON document: JSONL
+    testset = _load_squad(whole) if isinstance(whole, dict) and "data" in whole else _load_jsonl(text)
+    if not testset.questions:
+        raise ValueError(f"{path}: the test set has no questions" +
+                         (f" ({'; '.join(testset.problems[:3])})" if testset.problems else ""))
+    return testset
+
+
+def _load_jsonl(text: str) -> TestSet:
+    questions, problems = [], []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = row["question"]
+            if not isinstance(question, str) or not question.strip():
+                raise ValueError("empty question")
+            answers = [str(a) for a in (row.get("answers") or [])]
+            questions.append(TestQuestion(
+                qid=str(row.get("qid", lineno)), question=question, answers=answers,
+                doc_id=row.get("doc_id"), evidence=row.get("evidence"),
+                answerable=bool(row.get("answerable", bool(answers))),
+            ))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"line {lineno}: {type(exc).__name__}: {exc}")
+    return TestSet(questions, problems)
+
+
+def _load_squad(data: dict) -> TestSet:
+    questions, corpus = [], {}
+    for a, article in enumerate(data["data"]):
+        for p, paragraph in enumerate(article.get("paragraphs", [])):
+            doc_id = f"{a:03d}-{p:03d}.txt"
+            title = str(article.get("title", doc_id)).replace("_", " ")
+            corpus[doc_id] = f"{title}\n\n{paragraph['context']}"
+            for qa in paragraph.get("qas", []):
+                answers = list(dict.fromkeys(x["text"] for x in qa.get("answers", [])))
+                questions.append(TestQuestion(qid=str(qa.get("id", len(questions))), question=qa["question"],
+                                              answers=answers, doc_id=doc_id,
+                                              answerable=not qa.get("is_impossible", False) and bool(answers)))
+    return TestSet(questions, [], corpus)
+
+
+def write_corpus(corpus: dict[str, str], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc_id, text in corpus.items():
+        (folder / doc_id).write_text(text, encoding="utf-8")
+    return folder
+
+
+@dataclass
+class Prediction:
     qid: str
     question: str
     language: str
     answerable: bool
     refused: bool
-    text: str
-    hit_at_1: bool
-    hit_at_5: bool
-    contains_gold: bool
-    quotes_verbatim: bool
-    latency_ms: float
-    cited_doc_ids: list[str] = field(default_factory=list)
+    answer: str
+    answer_span: str | None
+    citations: list[dict]
+    retrieved: list[dict]
+    timings: dict
+    scores: dict
 
 
-def load_testset(path: str | Path) -> tuple[list[TestQuestion], list[str]]:
-    """Read a JSONL test set; malformed lines are reported (with their line number) and skipped."""
-    questions, problems = [], []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                answers = list(row.get("answers") or [])
-                questions.append(TestQuestion(
-                    qid=str(row.get("qid", lineno)), question=row["question"], answers=answers,
-                    doc_id=row.get("doc_id"), evidence=row.get("evidence"),
-                    answerable=bool(row.get("answerable", bool(answers))),
-                ))
-            except (ValueError, KeyError, TypeError) as exc:
-                problems.append(f"line {lineno}: {type(exc).__name__}: {exc}")
-    if not questions:
-        raise ValueError(f"{path}: the test set has no questions")
-    return questions, problems
+@dataclass
+class Report:
+    settings: dict
+    metrics: dict
+    predictions: list[Prediction]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 def _relevant(q: TestQuestion, doc_id: str, text: str) -> bool:
@@ -69,44 +130,83 @@ def _relevant(q: TestQuestion, doc_id: str, text: str) -> bool:
     return q.doc_id is not None and doc_id == q.doc_id
 
 
-def evaluate_question(assistant, q: TestQuestion, k: int = 5) -> QuestionResult:
+def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
+    """Ask one question and score the answer against the gold."""
     result = assistant.ask(q.question, k=k)
-    hits = [_relevant(q, p.doc_id, p.text) for p in result.passages]
+    # Ranking metrics look ten deep whatever k the answer used.
+    ranked = assistant.retriever.search(q.question, k=10).passages
+    hits = [_relevant(q, p.doc_id, p.text) for p in ranked]
     documents = assistant.index.documents
-    verbatim = all(documents[c.doc_id]["text"][c.start:c.end] == c.quote for c in result.citations)
-    contains = any(a in result.text for a in q.answers) if q.answerable and not result.refused else False
-    return QuestionResult(
+    quotes_valid = all(documents[c.doc_id]["text"][c.start:c.end] == c.quote for c in result.citations)
+    predicted = result.answer_span or (result.citations[0].quote if result.citations else result.text)
+    scored = not result.refused and q.answerable
+    supported = [
+        bool((q.evidence and q.evidence in c.text) or any(a and a in c.text for a in q.answers))
+        for c in result.citations
+    ]
+    scores = {
+        "hit@1": recall_at(hits, 1), "hit@5": recall_at(hits, 5), "rr@10": reciprocal_rank(hits, 10),
+        "em": exact_match(predicted, q.answers) if scored else 0.0,
+        "f1": f1(predicted, q.answers) if scored else 0.0,
+        "contains": contains_gold(result.text, q.answers) if scored else 0.0,
+        "citation_precision": sum(supported) / len(supported) if supported else None,
+        "quotes_valid": quotes_valid,
+    }
+    return Prediction(
         qid=q.qid, question=q.question, language=detect_language(q.question), answerable=q.answerable,
-        refused=result.refused, text=result.text, hit_at_1=any(hits[:1]), hit_at_5=any(hits[:5]),
-        contains_gold=contains, quotes_verbatim=verbatim, latency_ms=result.timings["total_ms"],
-        cited_doc_ids=[c.doc_id for c in result.citations],
+        refused=result.refused, answer=result.text, answer_span=result.answer_span,
+        citations=[{"n": c.n, "doc_id": c.doc_id, "quote": c.quote, "start": c.start, "end": c.end}
+                   for c in result.citations],
+        retrieved=[{"doc_id": p.doc_id, "score": p.score} for p in result.passages],
+        timings=result.timings, scores=scores,
     )
 
 
-def summarize(results: list[QuestionResult]) -> dict:
-    """Metrics overall and per language."""
+def summarize(predictions: list[Prediction]) -> dict:
+    """Metrics overall and per question language."""
 
-    def block(rows: list[QuestionResult]) -> dict:
+    def block(rows: list[Prediction]) -> dict:
         answerable = [r for r in rows if r.answerable]
+        mean = lambda xs: round(statistics.fmean(xs), 4) if xs else None  # noqa: E731
+        refused = [r for r in rows if r.refused]
         unanswerable = [r for r in rows if not r.answerable]
-        share = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+        cited = [r.scores["citation_precision"] for r in rows if r.scores["citation_precision"] is not None]
         return {
-            "questions": len(rows),
-            "answerable": len(answerable),
-            "recall@1": share([r.hit_at_1 for r in answerable]),
-            "recall@5": share([r.hit_at_5 for r in answerable]),
-            "answer_contains_gold": share([r.contains_gold for r in answerable]),
-            "answerable_refused": sum(r.refused for r in answerable),
-            "unanswerable_refused": f"{sum(r.refused for r in unanswerable)}/{len(unanswerable)}",
-            "quotes_verbatim": share([r.quotes_verbatim for r in rows]),
+            "questions": len(rows), "answerable": len(answerable),
+            "recall@1": mean([r.scores["hit@1"] for r in answerable]),
+            "recall@5": mean([r.scores["hit@5"] for r in answerable]),
+            "mrr@10": mean([r.scores["rr@10"] for r in answerable]),
+            "exact_match": mean([r.scores["em"] for r in answerable]),
+            "f1": mean([r.scores["f1"] for r in answerable]),
+            "answer_contains_gold": mean([r.scores["contains"] for r in answerable]),
+            "citation_precision": mean(cited),
+            "quote_validity": mean([float(r.scores["quotes_valid"]) for r in rows]),
+            "refusal_precision": round(sum(not r.answerable for r in refused) / len(refused), 4) if refused else None,
+            "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
         }
 
-    out = {"all": block(results)}
-    for lang in sorted({r.language for r in results}):
-        out[lang] = block([r for r in results if r.language == lang])
-    latencies = [r.latency_ms for r in results]
-    out["latency_ms"] = {
-        "median": round(statistics.median(latencies), 2),
-        "p95": round(sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)], 2),
-    }
+    out = {"all": block(predictions)}
+    for lang in sorted({p.language for p in predictions}):
+        out[lang] = block([p for p in predictions if p.language == lang])
+    latencies = [p.timings.get("total_ms", 0.0) for p in predictions]
+    out["latency_ms"] = {"median": round(statistics.median(latencies), 2),
+                         "p95": round(percentile(latencies, 95), 2)}
     return out
+
+
+def evaluate(testset, assistant, *, k: int = 5, progress: bool = False) -> Report:
+    """Run every question of ``testset`` (a path or a ``TestSet``) through ``assistant``."""
+    from tqdm import tqdm
+
+    if not isinstance(testset, TestSet):
+        testset = load_testset(testset)
+    warnings = list(testset.problems)
+    known = set(assistant.index.documents)
+    missing = sorted({q.doc_id for q in testset.questions if q.doc_id and q.doc_id not in known})
+    warnings += [f"doc_id {d!r} is not in the index" for d in missing]
+    assistant.warm_up()  # latency figures should not include one-off dictionary loads
+    predictions = [score_question(assistant, q, k=k)
+                   for q in tqdm(testset.questions, desc="Evaluating", unit="q", disable=not progress, leave=False)]
+    settings = {"k": k, "index": str(assistant.index_dir), "embedder": assistant.index.embedder,
+                "answerer": "extractive", "questions": len(predictions)}
+    return Report(settings, summarize(predictions), predictions, warnings)

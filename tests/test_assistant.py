@@ -10,7 +10,7 @@ ANSWERABLE = [q for q in QUESTIONS if q["answers"]]
 UNANSWERABLE = [q for q in QUESTIONS if not q["answers"]]
 
 # Questions the current answerer gets wrong, each with what goes wrong; measured by
-# bench/eval_seeds.py and listed in docs/benchmarks.md. Fixing one makes its xfail pass.
+# `rag eval tests/data/seeds_qa.jsonl` and listed in docs/benchmarks.md. Fixing one makes its xfail pass.
 KNOWN_MISSES: dict[str, str] = {
     "en-partnership-year": "retrieval: 'comprehensive strategic cooperative partnership' finds no lexicon phrase, "
                            "and e5 ranks the 2008 passage below five others",

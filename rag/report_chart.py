@@ -1,0 +1,46 @@
+"""The evaluation chart: metrics per language (per setting when comparing) and a latency histogram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHART_METRICS = ["recall@1", "recall@5", "mrr@10", "exact_match", "f1", "answer_contains_gold", "citation_precision"]
+
+
+def write_chart(reports: list, path: Path) -> Path:
+    """Save a PNG: grouped bars of the main metrics, one group per (setting, language); latency below."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    groups = []
+    for report in reports:
+        label = ", ".join(f"{k}={v}" for k, v in report.settings.items() if k in ("k", "embedder")) if len(reports) > 1 else ""
+        for lang, block in report.metrics.items():
+            if lang == "latency_ms" or not block.get("answerable"):
+                continue
+            groups.append((f"{label} {lang}".strip(), [block.get(m) or 0.0 for m in CHART_METRICS]))
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 8), gridspec_kw={"height_ratios": [3, 2]})
+    x = np.arange(len(CHART_METRICS))
+    width = 0.8 / max(1, len(groups))
+    for i, (label, values) in enumerate(groups):
+        top.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
+    top.set_xticks(x, CHART_METRICS, rotation=20)
+    top.set_ylim(0, 1.05)
+    top.set_title("Answer and retrieval metrics")
+    top.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    all_latencies = [p.timings.get("total_ms", 0.0) for r in reports for p in r.predictions] or [0.0]
+    bins = np.linspace(0, max(all_latencies) * 1.05 + 1e-9, 30)
+    for report in reports:
+        latencies = [p.timings.get("total_ms", 0.0) for p in report.predictions]
+        bottom.hist(latencies, bins=bins, alpha=0.6, label=f"k={report.settings.get('k')} {report.settings.get('embedder')}")
+    bottom.set_xlabel("latency per question (ms)")
+    bottom.set_ylabel("questions")
+    bottom.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
