@@ -109,6 +109,14 @@ def test_smart_port_answer_with_citation_and_highlighted_source(page):
     page.screenshot(path=str(docs / "screenshot.png"), full_page=True)
 
 
+def test_follow_up_leans_on_the_previous_question(page):
+    first = _ask(page, "谅山省2023年进出口总额是多少？")
+    assert "49.25亿美元" in first
+    follow_up = _ask(page, "那出口呢？")
+    assert "1.56亿美元" in follow_up
+    assert "Read as" in page.locator("#sources").inner_text()
+
+
 def test_page_fetches_nothing_from_outside(page):
     assert page.outside_requests == []
 

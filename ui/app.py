@@ -26,6 +26,15 @@ EXAMPLES = [
 MAX_MESSAGE_CHARS = 4000  # the assistant cuts to 256 tokens anyway; this keeps the chat readable
 
 
+def _message_text(content) -> str:
+    """Chat message content as text: Gradio 6 hands it back as a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
 def _documents_table(assistant: Assistant) -> list[list]:
     return [[d["doc_id"], d["title"], d["date"] or "", d["n_chunks"]] for d in assistant.documents()]
 
@@ -43,7 +52,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if len(message) > MAX_MESSAGE_CHARS:
             message = message[:MAX_MESSAGE_CHARS]
             notes.append(f"Your message was cut to {MAX_MESSAGE_CHARS} characters.")
-        previous = [m["content"] for m in history if m["role"] == "user" and isinstance(m["content"], str)]
+        previous = [_message_text(m["content"]) for m in history if m["role"] == "user"]
         history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         yield history, gr.skip(), ""
         try:
