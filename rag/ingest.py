@@ -15,7 +15,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from rag.cleaning import clean_article
+from rag.cleaning import clean_article, parse_date
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,7 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
-        if tag.name == "head":
-            continue
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg"]):
         tag.decompose()
     title = None
     h1 = soup.find("h1")
@@ -119,8 +117,6 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
     for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"name": "pubdate"}):
         meta = soup.find("meta", attrs=attrs)
         if meta and meta.get("content"):
-            from rag.cleaning import parse_date
-
             date = parse_date(meta["content"][:10])
             break
     if soup.head:

@@ -22,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.bilingual import translate_terms
 from rag.index import ArticleIndex
 from rag.language import detect_language
 from rag.lexical import is_number, tokenize
@@ -109,8 +110,6 @@ class HybridRetriever(BaseRetriever):
     def query_terms(self, question: str, tokens: list[str]) -> tuple[dict[str, float], float, bool, float]:
         """Weighted index terms for the question, BM25's fusion weight, whether they were translated,
         and the share of the question's content words they cover."""
-        from rag.bilingual import translate_terms
-
         vocabulary = self.index.vocabulary
         own = {t: 1.0 for t in tokens if t in vocabulary}
         coverage = lexical_coverage(tokens, vocabulary)
