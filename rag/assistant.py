@@ -33,9 +33,14 @@ class Assistant:
     seeds on first use and cached (see ``rag.paths``). An index remembers the
     embedder that built it; passing a different one raises ``EmbedderMismatchError``.
     Safe to share between threads.
+
+    ``llm`` chooses who writes the answer: ``None`` reads the environment (``RAG_LLM`` and
+    friends, see ``rag.llm``) and answers extractively when it names no model; ``"extractive"``;
+    ``"openai"`` or ``"llamacpp"`` (the rest from the environment); an ``LLMConfig``; any
+    LangChain chat model; or a pair ``(LLMConfig.for_chat_model(model, context_window=...), model)``. Model answers are verified against the passages (``rag.grounding``).
     """
 
-    def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K):
+    def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K, llm=None):
         from embeddings import load_embedder
         from rag.index import ArticleIndex
 
@@ -55,6 +60,9 @@ class Assistant:
         self.embedder = embedder
         self.k = k
         self._write_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._chat_models: dict = {}
+        self.llm = self._resolve_llm(llm)  # (LLMConfig, chat model) or None for extractive
         self._use(index)
 
     def _use(self, index) -> None:
@@ -64,6 +72,35 @@ class Assistant:
         # One assignment swaps the whole pipeline: a question in flight keeps the old one.
         self._pipeline = (HybridRetriever(index=index, embedder=self.embedder, k=self.k),
                           ExtractiveAnswerer(index))
+
+    def _resolve_llm(self, llm):
+        """``(config, chat model)`` for what ``llm`` asks for, or None to answer extractively."""
+        from rag.llm import LLMConfig, make_chat_model
+
+        if llm is None:
+            llm = LLMConfig.from_env()
+            if llm is None:
+                return None
+        if isinstance(llm, str):
+            if llm.strip().lower() in ("extractive", "none", ""):
+                return None
+            llm = LLMConfig.from_env(backend=llm)
+        if isinstance(llm, tuple) and len(llm) == 2 and isinstance(llm[0], LLMConfig):
+            return llm  # (settings, a chat model built by the caller)
+        if isinstance(llm, LLMConfig):
+            with self._model_lock:
+                if llm not in self._chat_models:
+                    self._chat_models[llm] = make_chat_model(llm)
+                return llm, self._chat_models[llm]
+        if hasattr(llm, "stream") and hasattr(llm, "invoke"):  # any LangChain chat model
+            return LLMConfig.for_chat_model(llm), llm
+        raise ValueError(f"llm must be None, 'extractive', 'openai', 'llamacpp', an LLMConfig or a LangChain "
+                         f"chat model, got {type(llm).__name__}")
+
+    @property
+    def answers_with(self) -> str:
+        """Who writes the answers: 'extractive' or the model's description."""
+        return "extractive" if self.llm is None else self.llm[0].describe()
 
     @property
     def retriever(self):
@@ -122,8 +159,9 @@ class Assistant:
         return report
 
     def warm_up(self) -> None:
-        """Run one question through every stage so lazy loads (jieba's dictionaries) happen now."""
-        self.ask("智慧口岸什么时候投入使用？谁是主席？ When does it open?")
+        """Run one question through retrieval and the extractive answerer so lazy loads (jieba's
+        dictionaries) happen now; the language model, if any, is not called."""
+        self.ask("智慧口岸什么时候投入使用？谁是主席？ When does it open?", llm="extractive")
 
     def documents(self) -> list[dict]:
         """The indexed documents: id, title, date and chunk count."""
@@ -133,47 +171,80 @@ class Assistant:
         ]
 
     # ---- asking -----------------------------------------------------------------------------
-    def ask(self, question: str, *, k: int | None = None, history: list[str] | None = None) -> Answer:
+    def ask(self, question: str, *, k: int | None = None, history: list[str] | None = None,
+            llm=None) -> Answer:
         """Answer ``question`` from the indexed articles, with citations.
 
         ``history`` holds the user's earlier questions in this conversation, oldest first;
         a follow-up such as "And exports?" is retrieved together with the previous one.
+        ``llm`` overrides the assistant's answerer for this question (same values as in the
+        constructor; ``"extractive"`` forces the offline answerer).
         Raises ``ValueError`` for an empty question; a question longer than
         256 tokens is cut, and ``Answer.notes`` says so.
         """
-        from rag.conversation import condense_question
-
-        started = time.perf_counter()
-        question, notes = prepare_question(question)
-        standalone = condense_question(question, history)
-        if standalone != question:
-            notes.append(f"Read as: {standalone}")
-        retriever, answerer = self._pipeline
-        t0 = time.perf_counter()
-        retrieval = retriever.search(standalone, k=k or self.k)
-        t1 = time.perf_counter()
-        result = answerer.answer(standalone, retrieval)
-        result.question = question
-        t2 = time.perf_counter()
-        result.notes = notes + result.notes
-        result.timings = {
-            "retrieve_ms": round((t1 - t0) * 1000, 2),
-            "answer_ms": round((t2 - t1) * 1000, 2),
-            "total_ms": round((t2 - started) * 1000, 2),
-        }
+        result = None
+        for part in self._generate(question, k=k, history=history, llm=llm):
+            result = part
         return result
 
-    def stream(self, question: str, *, k: int | None = None,
-               history: list[str] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, *, k: int | None = None, history: list[str] | None = None,
+               llm=None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is produced; the last item is the finished ``Answer``.
+
+        With a language model the pieces are the model's text as it arrives; the final ``Answer``
+        is verified and its ``text`` is what to show — it replaces the streamed text when the
+        model's answer failed verification and the extractive answer took its place.
 
         >>> for part in assistant.stream("When does the smart port open?"):   # doctest: +SKIP
         ...     print(part if isinstance(part, str) else "\\n" + str(len(part.citations)) + " citations")
         """
-        result = self.ask(question, k=k, history=history)
-        for piece in _pieces(result.text):
-            yield piece
-        yield result
+        streamed = False
+        for part in self._generate(question, k=k, history=history, llm=llm):
+            if isinstance(part, str):
+                streamed = True
+                yield part
+                continue
+            if not streamed:
+                yield from _pieces(part.text)
+            yield part
+
+    def _generate(self, question, *, k, history, llm) -> Iterator[str | Answer]:
+        from rag.conversation import condense_question
+        from rag.generation import LLMAnswerer
+
+        started = time.perf_counter()
+        question, notes = prepare_question(question)
+        model = self.llm if llm is None else self._resolve_llm(llm)
+        standalone = condense_question(question, history)
+        if standalone != question:
+            notes.append(f"Read as: {standalone}")
+        retriever, extractive = self._pipeline
+        t0 = time.perf_counter()
+        retrieval = retriever.search(standalone, k=k or self.k)
+        retrieve_ms = round((time.perf_counter() - t0) * 1000, 2)
+
+        def extractive_answer() -> Answer:
+            t = time.perf_counter()
+            answer = extractive.answer(standalone, retrieval)
+            answer.timings = {"answer_ms": round((time.perf_counter() - t) * 1000, 2)}
+            return answer
+
+        def finish(answer: Answer) -> Answer:
+            answer.question = question
+            answer.notes = notes + answer.notes
+            total = round((time.perf_counter() - started) * 1000, 2)
+            answer.timings = {"retrieve_ms": retrieve_ms, **answer.timings, "total_ms": total}
+            if "generate_ms" in answer.timings:  # our own work around the model call
+                answer.timings["pipeline_ms"] = round(total - answer.timings["generate_ms"], 2)
+            return answer
+
+        if model is None:
+            yield finish(extractive_answer())
+            return
+        config, chat_model = model
+        answerer = LLMAnswerer(config, retriever.index, self.embedder, chat_model=chat_model)
+        for part in answerer.stream(question, retrieval, history=history, fallback=extractive_answer):
+            yield part if isinstance(part, str) else finish(part)
 
 
 def prepare_question(question) -> tuple[str, list[str]]:

@@ -15,7 +15,12 @@ EXAMPLES = """examples:
   rag index seeds/ --index ./my-index
   rag ask "When does the smart port open?" --index ./my-index
   rag ask "谅山省2023年进出口总额是多少？" --json
+  rag ask "When does the smart port open?" --llm openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5
+  rag ask "When does the smart port open?" --llm llamacpp --model-path ./model.gguf
 """
+LLM_HELP = """language model (optional): answers are extractive unless --llm or RAG_LLM names a model.
+The model's answer is checked against the passages; if it is not supported, or the model fails,
+the extractive answer is shown instead, with a note."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
     p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    add_llm_arguments(p_ask)
 
     p_eval = sub.add_parser("eval", help="evaluate answers against a test set",
                             description="Evaluate retrieval, answers, citations, refusals and speed on a test set "
@@ -58,13 +64,48 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --corpus or SQuAD: embedder(s) to build with; several compare them")
     p_eval.add_argument("--out", metavar="DIR", default="eval-report", help="where report.json and report.png go")
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_llm_arguments(p_eval)
 
     p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
     p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
     p_chat.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p_chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p_chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
+    add_llm_arguments(p_chat)
     return parser
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("language model", LLM_HELP)
+    group.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], default=None,
+                       help="who writes the answer (default: $RAG_LLM, else extractive)")
+    group.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 "
+                                                         "(default: $OPENAI_BASE_URL)")
+    group.add_argument("--model", metavar="NAME", help="model name at the server (default: $RAG_LLM_MODEL)")
+    group.add_argument("--api-key", metavar="KEY", help="API key (default: $OPENAI_API_KEY; local servers need none)")
+    group.add_argument("--model-path", metavar="FILE", help="GGUF file for --llm llamacpp (default: $RAG_LLM_MODEL_PATH)")
+    group.add_argument("--context-window", type=int, metavar="TOKENS",
+                       help="the model's context window (default: $RAG_LLM_CONTEXT, else 8192 for openai, 4096 for llamacpp)")
+    group.add_argument("--max-tokens", type=int, metavar="TOKENS",
+                       help="longest answer the model may write (default: $RAG_LLM_MAX_TOKENS, else 512)")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on the model after this long (default 120)")
+
+
+def llm_choice(args):
+    """What ``--llm`` and its options ask for: None (let the environment decide), 'extractive' or an LLMConfig."""
+    from rag.llm import LLMConfig
+
+    if args.llm is None and not any([args.base_url, args.model, args.model_path]):
+        return None
+    if args.llm == "extractive":
+        return "extractive"
+    import os
+
+    # --model or --base-url alone mean a server; --model-path alone means a GGUF file.
+    backend = args.llm or os.environ.get("RAG_LLM") or ("llamacpp" if args.model_path else "openai")
+    return LLMConfig.from_env(backend=backend, model=args.model, base_url=args.base_url, api_key=args.api_key,
+                              model_path=args.model_path, context_window=args.context_window,
+                              max_answer_tokens=args.max_tokens, timeout=args.timeout) or "extractive"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,10 +150,11 @@ def _ask(args) -> int:
     question, _ = prepare_question(args.question)  # fail fast, before loading anything
     if args.k < 1:
         raise ValueError(f"-k must be at least 1, got {args.k}")
+    llm = llm_choice(args)  # a bad model setting fails before any index is built
     index_dir = args.index or ensure_default_index(progress=True)
-    result = Assistant(index_dir, k=args.k).ask(args.question)
+    result = Assistant(index_dir, k=args.k, llm=llm).ask(args.question)
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"{'warning' if result.fallback else 'note'}: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -150,10 +192,11 @@ def _eval(args) -> int:
 def _chat(args) -> int:
     from rag.assistant import ensure_default_index
 
+    llm = llm_choice(args)
     index_dir = args.index or ensure_default_index(progress=True)
     from ui.app import serve
 
-    serve(index_dir, host=args.host, port=args.port, k=args.k)
+    serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm)
     return 0
 
 

@@ -49,3 +49,19 @@ class IndexLockedError(RagError):
 
 class NoDocumentsError(RagError):
     """Nothing indexable was found in the given paths."""
+
+
+class LLMConfigError(RagError, ValueError):
+    """The language-model settings are incomplete or wrong (no model name, no such GGUF file...)."""
+
+
+class LLMError(RagError):
+    """The language model could not produce an answer; ``kind`` says why.
+
+    Kinds: ``connection``, ``timeout``, ``auth``, ``rate_limit``, ``not_found``, ``status``,
+    ``malformed``, ``failed``. The assistant catches these and answers extractively instead.
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind

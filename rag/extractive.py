@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rag.answer_spans import Span, classify_question, find_spans, is_money, render_english, wants_money
 from rag.index import ArticleIndex
+from rag.injection import looks_like_instructions
 from rag.lexical import tokenize
 from rag.retrieve import RetrievalResult
 from rag.schema import Answer, Citation
@@ -110,8 +111,8 @@ class ExtractiveAnswerer:
             sentence_ids = index.chunks[passage.chunk_id]["sentence_ids"]
             for pos, sid in enumerate(sentence_ids):
                 text = index.sentence_text(sid)
-                if text in seen or len(text) < 4:
-                    continue
+                if text in seen or len(text) < 4 or looks_like_instructions(text):
+                    continue  # instructions planted in an article are never an answer
                 seen.add(text)
                 ids.append(sid)
                 ranks.append(rank)

@@ -113,7 +113,10 @@ class HybridRetriever(BaseRetriever):
         vocabulary = self.index.vocabulary
         own = {t: 1.0 for t in tokens if t in vocabulary}
         coverage = lexical_coverage(tokens, vocabulary)
-        if coverage >= 0.5 or not self.index.lexicon:
+        # A Chinese question, or an index without a lexicon (no Chinese articles): its own words only.
+        # An English question is translated even when some of its words occur in the index as they
+        # are: one English article among Chinese ones must not switch translation off.
+        if detect_language(question) != "en" or not self.index.lexicon:
             return own, coverage, False, coverage
         translation = translate_terms(question, self.index.lexicon, vocabulary)
         if translation.coverage * TRANSLATED_WEIGHT <= coverage:

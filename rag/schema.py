@@ -54,6 +54,12 @@ class Answer:
 
     ``refused`` is True when the articles do not hold the answer; ``text`` then says so
     and ``citations`` is empty. ``timings`` holds milliseconds per stage.
+
+    With a language model, ``generation`` holds the model, the token budget used, token counts,
+    tokens/s, the model's own text and how its claims were verified; ``fallback`` says why the
+    extractive answer was returned instead: ``"ungrounded"`` (the model's answer failed
+    verification), ``"model_error"`` (the model could not be reached or failed) or
+    ``"model_declined"`` (the model said the articles do not say, but they do).
     """
 
     question: str
@@ -66,6 +72,7 @@ class Answer:
     language: str = "en"
     answer_span: str | None = None
     fallback: str | None = None
+    generation: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

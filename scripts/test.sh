@@ -2,7 +2,7 @@
 # Set up, then run the whole test suite (real embedder, real index, no network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 # The browser tests drive Debian's chromium with Playwright (never `playwright install`).
 bash scripts/system-packages.sh chromium
 # shellcheck disable=SC1091

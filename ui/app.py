@@ -15,6 +15,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from rag import Assistant  # noqa: E402
+from rag.errors import LLMConfigError  # noqa: E402
+from rag.llm import LLMConfig  # noqa: E402
 from rag.uploads import MAX_UPLOAD_BYTES, UploadError  # noqa: E402
 from ui.sources import render_sources  # noqa: E402
 
@@ -24,6 +26,13 @@ EXAMPLES = [
     "Who won the 2022 FIFA World Cup?",
 ]
 MAX_MESSAGE_CHARS = 4000  # the assistant cuts to 256 tokens anyway; this keeps the chat readable
+EXTRACTIVE = "Extractive (offline, quotes the articles)"
+MODEL = "Language model"
+FALLBACK_BADGE = {
+    "ungrounded": "⚠ The model's answer could not be verified against the articles; this is the extractive answer.",
+    "model_error": "⚠ The language model failed; this is the extractive answer.",
+    "model_declined": "⚠ The model said the articles do not say; this is what the extractive answerer found.",
+}
 
 
 def _message_text(content) -> str:
@@ -35,6 +44,33 @@ def _message_text(content) -> str:
     return ""
 
 
+def choose_llm(assistant: Assistant, mode: str, base_url: str, model: str, api_key: str):
+    """The ``llm`` argument for ``Assistant.ask`` from the page's settings.
+
+    ``None`` keeps the model the server was started with; an edited URL or model name makes an
+    OpenAI-compatible configuration for this question. Raises ``LLMConfigError`` when incomplete.
+    """
+    if mode != MODEL:
+        return "extractive"
+    base_url, model, api_key = (base_url or "").strip(), (model or "").strip(), (api_key or "").strip()
+    current = assistant.llm[0] if assistant.llm else None
+    if current is not None and not api_key and (current.backend != "openai" or (
+            base_url == (current.base_url or "") and model == (current.model or ""))):
+        return None
+    if not base_url or not model:
+        raise LLMConfigError("To answer with a language model, enter its server URL and model name under Answer settings "
+                             "(any OpenAI-compatible server: llama.cpp, Ollama, vLLM, LM Studio).")
+    key = api_key or (current.api_key if current is not None and current.backend == "openai" else None)
+    settings = current if current is not None and current.backend == "openai" else LLMConfig("openai", model=model)
+    return settings.with_overrides(model=model, base_url=base_url, api_key=key)
+
+
+def shown_text(answer) -> str:
+    """The chat message for a finished answer: its text, and a warning when it is a fallback."""
+    badge = FALLBACK_BADGE.get(answer.fallback or "")
+    return f"{answer.text}\n\n{badge}" if badge else answer.text
+
+
 def _documents_table(assistant: Assistant) -> list[list]:
     return [[d["doc_id"], d["title"], d["date"] or "", d["n_chunks"]] for d in assistant.documents()]
 
@@ -42,7 +78,7 @@ def _documents_table(assistant: Assistant) -> list[list]:
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The Blocks app over one assistant; each browser session keeps its own chat history."""
 
-    def respond(message: str, history: list[dict], k: int):
+    def respond(message: str, history: list[dict], k: int, mode: str, base_url: str, model: str, api_key: str):
         message = (message or "").strip()
         if not message:
             gr.Info("Type a question about the articles first.")
@@ -56,15 +92,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         yield history, gr.skip(), ""
         try:
-            for part in assistant.stream(message, k=int(k), history=previous):
+            llm = choose_llm(assistant, mode, base_url, model, api_key)
+            for part in assistant.stream(message, k=int(k), history=previous, llm=llm):
                 if isinstance(part, str):
                     history[-1]["content"] += part
                     yield history, gr.skip(), ""
                 else:
                     part.notes = notes + part.notes
+                    history[-1]["content"] = shown_text(part)  # verified text replaces what streamed
                     yield history, render_sources(part), ""
-        except ValueError as exc:
+        except ValueError as exc:  # includes LLMConfigError
             history[-1]["content"] = f"⚠ {exc}"
+            yield history, gr.skip(), ""
+        except Exception as exc:  # never a traceback in the page
+            history[-1]["content"] = f"⚠ Something went wrong: {type(exc).__name__}: {exc}"
             yield history, gr.skip(), ""
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):
@@ -97,7 +138,22 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 message = gr.Textbox(placeholder="Ask in English or Chinese…", show_label=False,
                                      elem_id="question", submit_btn=True)
                 gr.Examples(EXAMPLES, inputs=message, label="Examples")
-                k = gr.Slider(1, 20, value=assistant.k, step=1, label="Passages to retrieve (k)")
+                with gr.Accordion("Answer settings", open=False, elem_id="settings"):
+                    k = gr.Slider(1, 20, value=assistant.k, step=1, label="Passages to retrieve (k)")
+                    current = assistant.llm[0] if assistant.llm else None
+                    mode = gr.Radio([EXTRACTIVE, MODEL], value=MODEL if current else EXTRACTIVE,
+                                    label="Answer with", elem_id="answer-with")
+                    gr.Markdown("A model's answer is checked against the passages; if it is not supported, "
+                                "the extractive answer is shown instead."
+                                + (f" Server's model: **{current.describe()}**." if current else ""))
+                    is_openai = current is not None and current.backend == "openai"
+                    base_url = gr.Textbox(value=(current.base_url or "") if is_openai else "",
+                                          label="OpenAI-compatible server URL",
+                                          placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
+                    model = gr.Textbox(value=(current.model or "") if is_openai else "", label="Model name",
+                                       placeholder="e.g. qwen2.5:7b", elem_id="llm-model")
+                    api_key = gr.Textbox(value="", type="password", label="API key (blank: the server's own)",
+                                         elem_id="llm-key")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), label="Sources", elem_id="sources")
         with gr.Accordion("Articles", open=False):
@@ -108,16 +164,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             status = gr.Markdown(elem_id="upload-status")
             documents = gr.Dataframe(_documents_table(assistant), headers=["document", "title", "date", "chunks"],
                                      interactive=False, elem_id="documents")
-        message.submit(respond, [message, chatbot, k], [chatbot, sources, message], api_visibility="private")
+        message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
+                       api_visibility="private")
         add_button.click(add_articles, [upload], [status, documents], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
 
-def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5) -> None:
-    """Start the page (blocking). Serves locally only unless ``host`` says otherwise; never a share link."""
-    assistant = Assistant(index_dir, k=k)
-    assistant.warm_up()  # the first visitor should not wait for dictionaries to load
+def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5, llm=None) -> None:
+    """Start the page (blocking). Serves locally only unless ``host`` says otherwise; never a share link.
+
+    ``llm`` is the model answers default to (see ``rag.Assistant``); visitors can switch to the
+    extractive answerer or another OpenAI-compatible server under "Answer settings".
+    """
+    assistant = Assistant(index_dir, k=k, llm=llm)
+    assistant.warm_up()  # the first visitor should not wait for dictionaries to load (extractive: no model call)
     build_app(assistant).queue(default_concurrency_limit=8).launch(
         server_name=host, server_port=port, share=False, show_error=False, quiet=False,
         max_file_size=MAX_UPLOAD_BYTES,
