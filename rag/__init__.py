@@ -5,7 +5,8 @@
 >>> print(a.text)                                   # doctest: +SKIP
 End of December 2024 (2024年12月底). 该项目预计于2024年12月底建成投入使用,… [1]
 
-``Assistant`` is the full interface (build, add, ask, stream); ``answer`` is the one-liner.
+``Assistant`` is the full interface (build, add, ask, stream); ``answer`` is the one-liner;
+``Assistant(llm=LLMConfig(...))`` answers with a language model, verified against the passages.
 """
 
 from rag.assistant import Assistant, answer
@@ -15,12 +16,16 @@ from rag.errors import (
     EmbedderMismatchError,
     IndexLockedError,
     IndexNotFoundError,
+    LLMConfigError,
+    LLMError,
     NoDocumentsError,
     RagError,
 )
+from rag.llm import LLMConfig
 from rag.schema import Answer, Citation, Passage
 
 __all__ = [
     "Answer", "Assistant", "Citation", "CorruptIndexError", "EmbedderMismatchError", "IndexLockedError",
-    "IndexNotFoundError", "NoDocumentsError", "Passage", "RagError", "Report", "answer", "evaluate",
+    "IndexNotFoundError", "LLMConfig", "LLMConfigError", "LLMError", "NoDocumentsError", "Passage", "RagError",
+    "Report", "answer", "evaluate",
 ]

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --corpus or SQuAD: embedder(s) to build with; several compare them")
     p_eval.add_argument("--out", metavar="DIR", default="eval-report", help="where report.json and report.png go")
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_llm_arguments(p_eval)
+    add_llm_arguments(p_eval, several=True)
 
     p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
     p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
@@ -75,10 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+ANSWERERS = ("extractive", "openai", "llamacpp")
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
     group = parser.add_argument_group("language model", LLM_HELP)
-    group.add_argument("--llm", choices=["extractive", "openai", "llamacpp"], default=None,
-                       help="who writes the answer (default: $RAG_LLM, else extractive)")
+    if several:
+        group.add_argument("--llm", default=None, metavar="NAME[,NAME]",
+                           help="who writes the answers: extractive, openai or llamacpp (default: $RAG_LLM, else "
+                                "extractive); several, e.g. extractive,openai, compare them in one report")
+    else:
+        group.add_argument("--llm", choices=ANSWERERS, default=None,
+                           help="who writes the answer (default: $RAG_LLM, else extractive)")
     group.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 "
                                                          "(default: $OPENAI_BASE_URL)")
     group.add_argument("--model", metavar="NAME", help="model name at the server (default: $RAG_LLM_MODEL)")
@@ -91,18 +99,19 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on the model after this long (default 120)")
 
 
-def llm_choice(args):
+def llm_choice(args, backend: str | None = None):
     """What ``--llm`` and its options ask for: None (let the environment decide), 'extractive' or an LLMConfig."""
-    from rag.llm import LLMConfig
-
-    if args.llm is None and not any([args.base_url, args.model, args.model_path]):
-        return None
-    if args.llm == "extractive":
-        return "extractive"
     import os
 
+    from rag.llm import LLMConfig
+
+    backend = backend or args.llm
+    if backend is None and not any([args.base_url, args.model, args.model_path]):
+        return None
+    if backend == "extractive":
+        return "extractive"
     # --model or --base-url alone mean a server; --model-path alone means a GGUF file.
-    backend = args.llm or os.environ.get("RAG_LLM") or ("llamacpp" if args.model_path else "openai")
+    backend = backend or os.environ.get("RAG_LLM") or ("llamacpp" if args.model_path else "openai")
     return LLMConfig.from_env(backend=backend, model=args.model, base_url=args.base_url, api_key=args.api_key,
                               model_path=args.model_path, context_window=args.context_window,
                               max_answer_tokens=args.max_tokens, timeout=args.timeout) or "extractive"
@@ -178,9 +187,15 @@ def _eval(args) -> int:
     if not ks or min(ks) < 1:
         raise ValueError(f"-k takes whole numbers of at least 1, got {args.k!r}")
     embedders = [e.strip() for e in (args.embedder or "e5-small").split(",") if e.strip()]
+    names = [n.strip() for n in (args.llm or "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in ANSWERERS]
+    if unknown:
+        raise ValueError(f"--llm takes {', '.join(ANSWERERS)}; got {', '.join(unknown)}")
+    llms = [llm_choice(args, name) for name in names] or [llm_choice(args)]
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         reports, warnings = run_evaluations(args.testset, index=args.index, corpus=args.corpus, ks=ks,
-                                            embedders=embedders, scratch=Path(scratch), progress=not args.quiet)
+                                            embedders=embedders, llms=llms, scratch=Path(scratch),
+                                            progress=not args.quiet)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     print_table(reports)

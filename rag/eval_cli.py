@@ -8,12 +8,19 @@ from pathlib import Path
 from rag.evaluation import evaluate, load_testset, write_corpus
 
 TABLE_METRICS = ["recall@1", "recall@5", "mrr@10", "exact_match", "f1", "answer_contains_gold",
-                 "citation_precision", "quote_validity", "refusal_precision", "refusal_recall"]
+                 "citation_precision", "quote_validity", "refusal_precision", "refusal_recall", "fallback_rate"]
 
 
-def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders=("e5-small",),
+def setting_label(report) -> str:
+    s = report.settings
+    return f"k={s['k']} {s['embedder']} {s.get('answerer', 'extractive')}"
+
+
+def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders=("e5-small",), llms=(None,),
                     scratch: Path, progress: bool = False):
-    """One report per (embedder, k). Builds temporary indexes for ``corpus`` or a SQuAD set's paragraphs."""
+    """One report per (embedder, k, answerer). Builds temporary indexes for ``corpus`` or a SQuAD set's
+    paragraphs. ``llms`` holds ``Assistant(llm=...)`` values: None (the environment's choice),
+    ``"extractive"`` or an ``LLMConfig``."""
     from rag import Assistant
 
     testset = load_testset(testset_path)
@@ -31,11 +38,12 @@ def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders
             index_dirs[embedder] = target
     reports = []
     for embedder, index_dir in index_dirs.items():
-        for k in ks:
-            assistant = Assistant(index_dir, k=k)
-            report = evaluate(testset, assistant, k=k, progress=progress)
-            warnings += [w for w in report.warnings if w not in warnings]
-            reports.append(report)
+        for llm in llms:
+            for k in ks:
+                assistant = Assistant(index_dir, k=k, llm=llm)
+                report = evaluate(testset, assistant, k=k, progress=progress)
+                warnings += [w for w in report.warnings if w not in warnings]
+                reports.append(report)
     return reports, warnings
 
 
@@ -44,7 +52,7 @@ def print_table(reports) -> None:
     header = ["setting", "lang", "n"] + TABLE_METRICS + ["median ms", "p95 ms"]
     rows = []
     for r in reports:
-        setting = f"k={r.settings['k']} {r.settings['embedder']}"
+        setting = setting_label(r)
         for lang, block in r.metrics.items():
             if lang == "latency_ms":
                 continue

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.language import detect_language
+from rag.markers import strip_markers
 from rag.metrics import contains_gold, exact_match, f1, percentile, recall_at, reciprocal_rank
 
 
@@ -111,6 +112,8 @@ class Prediction:
     retrieved: list[dict]
     timings: dict
     scores: dict
+    fallback: str | None = None  # with a language model: why the extractive answer was used instead
+    generation: dict | None = None
 
 
 @dataclass
@@ -138,7 +141,10 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
     hits = [_relevant(q, p.doc_id, p.text) for p in ranked]
     documents = assistant.index.documents
     quotes_valid = all(documents[c.doc_id]["text"][c.start:c.end] == c.quote for c in result.citations)
-    predicted = result.answer_span or (result.citations[0].quote if result.citations else result.text)
+    if result.generation is not None and result.fallback is None:
+        predicted = strip_markers(result.text)  # the model's own words are the answer
+    else:
+        predicted = result.answer_span or (result.citations[0].quote if result.citations else result.text)
     scored = not result.refused and q.answerable
     supported = [
         bool((q.evidence and q.evidence in c.text) or any(a and a in c.text for a in q.answers))
@@ -158,7 +164,7 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
         citations=[{"n": c.n, "doc_id": c.doc_id, "quote": c.quote, "start": c.start, "end": c.end}
                    for c in result.citations],
         retrieved=[{"doc_id": p.doc_id, "score": p.score} for p in result.passages],
-        timings=result.timings, scores=scores,
+        timings=result.timings, scores=scores, fallback=result.fallback, generation=result.generation,
     )
 
 
@@ -183,6 +189,9 @@ def summarize(predictions: list[Prediction]) -> dict:
             "quote_validity": mean([float(r.scores["quotes_valid"]) for r in rows]),
             "refusal_precision": round(sum(not r.answerable for r in refused) / len(refused), 4) if refused else None,
             "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
+            # with a language model: the share of answers where the extractive answer had to stand in
+            "fallback_rate": mean([float(r.fallback is not None) for r in rows]) if any(
+                r.generation is not None for r in rows) else None,
         }
 
     out = {"all": block(predictions)}
@@ -208,5 +217,5 @@ def evaluate(testset, assistant, *, k: int = 5, progress: bool = False) -> Repor
     predictions = [score_question(assistant, q, k=k)
                    for q in tqdm(testset.questions, desc="Evaluating", unit="q", disable=not progress, leave=False)]
     settings = {"k": k, "index": str(assistant.index_dir), "embedder": assistant.index.embedder,
-                "answerer": "extractive", "questions": len(predictions)}
+                "answerer": assistant.answers_with, "questions": len(predictions)}
     return Report(settings, summarize(predictions), predictions, warnings)

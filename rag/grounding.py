@@ -184,7 +184,8 @@ def _close(a: float, b: float) -> bool:
 
 
 class GroundingChecker:
-    """Verify answers against passages of one index.
+    """Verify answers against passages of one index. One check at a time: the assistant makes a
+    checker per question, so threads never share one.
 
     >>> checker = GroundingChecker(assistant.index, assistant.embedder)          # doctest: +SKIP
     >>> verdict = checker.check("该项目预计于2024年12月底建成 [1]。", passages)   # doctest: +SKIP

@@ -57,14 +57,12 @@ class ArticleIndex:
         import logging
 
         import bm25s
-        import faiss
 
         from rag.lexical import tokenize
+        from rag.vector_index import build_vector_index
 
         logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every build from tokens
-        self.faiss_index = faiss.IndexFlatIP(self.dim)
-        if len(self.chunk_vectors):
-            self.faiss_index.add(np.ascontiguousarray(self.chunk_vectors, dtype=np.float32))
+        self.faiss_index = build_vector_index(self.chunk_vectors, self.dim)
         if chunk_tokens is None:
             chunk_tokens = [tokenize(self.chunk_text(i)) for i in range(len(self.chunks))]
         self.bm25 = bm25s.BM25()
@@ -135,6 +133,8 @@ class ArticleIndex:
         import bm25s
         import faiss
 
+        from rag.vector_index import prepare_for_search
+
         index_dir = Path(index_dir)
         gen = store.live_generation(index_dir)
         try:
@@ -149,11 +149,13 @@ class ArticleIndex:
                 documents=documents,
                 chunks=store.read_json(gen / "chunks.json"),
                 sentences=store.read_json(gen / "sentences.json"),
-                chunk_vectors=np.load(gen / "chunk_vectors.npy", allow_pickle=False),
-                sentence_vectors=np.load(gen / "sentence_vectors.npy", allow_pickle=False),
+                # Memory-mapped: FAISS holds its own copy for search; these are read a few rows at a time.
+                chunk_vectors=np.load(gen / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"),
+                sentence_vectors=np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
                 location=index_dir,
             )
             index.faiss_index = faiss.read_index(str(gen / "faiss.index"))
+            prepare_for_search(index.faiss_index)
             index.bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
             index.vocabulary = frozenset(index.bm25.vocab_dict)
             index.lexicon = store.read_json(gen / "lexicon.json")

@@ -7,6 +7,12 @@ from pathlib import Path
 CHART_METRICS = ["recall@1", "recall@5", "mrr@10", "exact_match", "f1", "answer_contains_gold", "citation_precision"]
 
 
+def _label(report) -> str:
+    s = report.settings
+    answerer = s.get("answerer", "extractive")
+    return f"k={s.get('k')} {s.get('embedder')}" + ("" if answerer == "extractive" else f" {answerer.split(' at ')[0]}")
+
+
 def write_chart(reports: list, path: Path) -> Path:
     """Save a PNG: grouped bars of the main metrics, one group per (setting, language); latency below."""
     import matplotlib
@@ -17,7 +23,7 @@ def write_chart(reports: list, path: Path) -> Path:
 
     groups = []
     for report in reports:
-        label = ", ".join(f"{k}={v}" for k, v in report.settings.items() if k in ("k", "embedder")) if len(reports) > 1 else ""
+        label = _label(report) if len(reports) > 1 else ""
         for lang, block in report.metrics.items():
             if lang == "latency_ms" or not block.get("answerable"):
                 continue
@@ -33,10 +39,14 @@ def write_chart(reports: list, path: Path) -> Path:
     top.set_title("Answer and retrieval metrics")
     top.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     all_latencies = [p.timings.get("total_ms", 0.0) for r in reports for p in r.predictions] or [0.0]
-    bins = np.linspace(0, max(all_latencies) * 1.05 + 1e-9, 30)
+    low, high = max(min(all_latencies), 0.1), max(all_latencies) + 1e-9
+    wide = high / low > 100  # extractive (ms) beside a language model (s): a log axis shows both
+    bins = np.geomspace(low, high * 1.05, 40) if wide else np.linspace(0, high * 1.05, 30)
+    if wide:
+        bottom.set_xscale("log")
     for report in reports:
         latencies = [p.timings.get("total_ms", 0.0) for p in report.predictions]
-        bottom.hist(latencies, bins=bins, alpha=0.6, label=f"k={report.settings.get('k')} {report.settings.get('embedder')}")
+        bottom.hist(latencies, bins=bins, alpha=0.6, label=_label(report))
     bottom.set_xlabel("latency per question (ms)")
     bottom.set_ylabel("questions")
     bottom.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from rag import Assistant, evaluate
 from rag.evaluation import load_testset
 
 
@@ -76,3 +77,22 @@ def test_doc_id_missing_from_index_is_a_warning(seeds_index_dir, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "nope.txt" in run.stderr
     assert "nope.txt" in json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["warnings"][0]
+
+
+def test_evaluate_with_a_language_model_reports_fallbacks(seeds_index_dir, embedder, tmp_path):
+    from chat_models import ScriptedChatModel
+
+    testset = tmp_path / "two.jsonl"
+    testset.write_text(
+        '{"qid": "a", "question": "智慧口岸项目预计什么时候建成投入使用？", "answers": ["2024年12月底"]}\n'
+        '{"qid": "u", "question": "Who won the 2022 FIFA World Cup?", "answers": []}\n', encoding="utf-8")
+    model = ScriptedChatModel(replies=["The articles do not say."])
+    assistant = Assistant(seeds_index_dir, embedder=embedder, llm=model)
+    report = evaluate(testset, assistant)
+    assert report.settings["answerer"] == "chat model scripted"
+    answerable, unanswerable = report.predictions
+    # the model declined a question the articles answer: the extractive answer stood in
+    assert answerable.fallback == "model_declined" and "2024年12月底" in answerable.answer
+    assert unanswerable.refused and unanswerable.fallback is None
+    assert report.metrics["all"]["fallback_rate"] == 0.5
+    assert report.metrics["all"]["refusal_recall"] == 1.0
