@@ -17,6 +17,7 @@ import numpy as np
 
 from rag import store
 from rag.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_sections
+from rag.embedding_checkpoint import EmbeddingCheckpoint
 from rag.errors import EmbedderMismatchError, NoDocumentsError
 from rag.index import ArticleIndex
 from rag.ingest import UnreadableFileError, file_sha256, find_source_files, read_article
@@ -40,12 +41,14 @@ class IndexReport:
     n_chunks: int = 0
     seconds: float = 0.0
     written: bool = False
+    resumed: int = 0  # texts whose vectors an interrupted run had already computed
 
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
             f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
             f"{self.n_documents} documents, {self.n_chunks} chunks"
+            + (f"; resumed {self.resumed} texts embedded by an interrupted run" if self.resumed else "")
         )
 
 
@@ -77,6 +80,8 @@ def update_index(
         old = None if rebuild or not store.exists(index_dir) else ArticleIndex.load(index_dir)
         if old is not None and old.embedder != embedder.spec:
             raise EmbedderMismatchError(index_dir, old.embedder, embedder.spec)
+        checkpoint = EmbeddingCheckpoint(index_dir, embedder.spec)  # vectors a killed run left behind
+        report.resumed = len(checkpoint)
 
         sources, warnings = find_source_files(paths)
         report.skipped.extend(warnings)
@@ -116,6 +121,7 @@ def update_index(
                 keep.add(doc_id)
 
         if not new_articles and not report.removed and old is not None:
+            checkpoint.clear()
             report.n_documents, report.n_chunks = len(old.documents), len(old.chunks)
             report.seconds = time.perf_counter() - started
             return report  # nothing changed: the live index stays as it is
@@ -125,15 +131,17 @@ def update_index(
                 + ("" if not report.skipped else " (" + "; ".join(report.skipped) + ")")
             )
 
-        index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens)
+        index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens, checkpoint)
         index.save(index_dir, manifest_extra={"chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens})
+        checkpoint.clear()
         report.written = True
         report.n_documents, report.n_chunks = len(index.documents), len(index.chunks)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens) -> ArticleIndex:
+def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens,
+              checkpoint=None) -> ArticleIndex:
     documents: dict[str, dict] = {}
     chunks: list[dict] = []
     sentences: list[dict] = []
@@ -190,7 +198,7 @@ def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap
         documents[doc_id]["n_chunks"] = sum(1 for c in chunks if c["doc_id"] == doc_id)
 
     dim = old.dim if old is not None else None
-    new_vecs = _embed(embedder, chunk_inputs + sentence_inputs, progress)
+    new_vecs = _embed(embedder, chunk_inputs + sentence_inputs, progress, checkpoint)
     if dim is None:
         dim = new_vecs.shape[1]
     chunk_vecs.append(new_vecs[: len(chunk_inputs)])
@@ -214,18 +222,27 @@ def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
     return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, dim), dtype=np.float32)
 
 
-def _embed(embedder, texts: list[str], progress: bool) -> np.ndarray:
-    """Embed in batches (longest first, so each batch pads little) with a progress bar."""
+def _embed(embedder, texts: list[str], progress: bool, checkpoint=None) -> np.ndarray:
+    """Embed in batches (longest first, so each batch pads little) with a progress bar.
+
+    Texts a killed run already embedded come from ``checkpoint``; each new batch is saved to it.
+    """
     from tqdm import tqdm
 
     if not texts:
         return np.zeros((0, getattr(embedder, "dim", 0) or 0), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     out: list[np.ndarray | None] = [None] * len(texts)
-    with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress, leave=False) as bar:
+    cached = checkpoint.lookup(texts) if checkpoint is not None else {}
+    for i, vector in cached.items():
+        out[i] = vector
+    order = sorted((i for i in range(len(texts)) if i not in cached), key=lambda i: -len(texts[i]))
+    with tqdm(total=len(texts), initial=len(cached), desc="Embedding", unit="text", disable=not progress,
+              leave=False) as bar:
         for b in range(0, len(order), EMBED_BATCH):
             batch = order[b: b + EMBED_BATCH]
             vecs = np.asarray(embedder.embed_documents([texts[i] for i in batch]), dtype=np.float32)
+            if checkpoint is not None:
+                checkpoint.save([texts[i] for i in batch], vecs)
             for i, v in zip(batch, vecs):
                 out[i] = v
             bar.update(len(batch))

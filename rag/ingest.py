@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from rag.cleaning import clean_article, parse_date
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A news article is rarely over 1 MB; a 50 MB "article" would take hours to embed. Larger files are
+# skipped with a message, before anything is read. RAG_MAX_FILE_MB raises the limit.
+MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "10")) * 1024 * 1024)
 
 
 class UnreadableFileError(ValueError):
@@ -60,8 +63,13 @@ def find_source_files(paths) -> tuple[list[SourceFile], list[str]]:
         if path.is_dir():
             root = path.resolve()
             for f in sorted(root.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not _hidden(f, root):
-                    files.append(SourceFile(f, f.relative_to(root).as_posix(), root))
+                if not (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES) or _hidden(f, root):
+                    continue
+                if not f.resolve().is_relative_to(root):
+                    # a link inside the folder to a file elsewhere (/etc/…, another user's files)
+                    warnings.append(f"skipped {f}: a link pointing outside {root}")
+                    continue
+                files.append(SourceFile(f, f.relative_to(root).as_posix(), root))
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 warnings.append(f"skipped {path}: unsupported file type (use .txt, .md or .html)")
@@ -148,7 +156,9 @@ def read_article(source: SourceFile) -> Article:
     try:
         size = source.path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise UnreadableFileError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            raise UnreadableFileError(
+                f"{size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES / 2**20:.0f} MB limit for one article; "
+                f"split it into articles, or raise RAG_MAX_FILE_MB")
         data = source.path.read_bytes()
     except OSError as exc:
         raise UnreadableFileError(exc.strerror or str(exc)) from exc

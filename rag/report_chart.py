@@ -21,20 +21,22 @@ def write_chart(reports: list, path: Path) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    metrics = CHART_METRICS + (["fallback_rate"] if any(
+        r.metrics["all"].get("fallback_rate") is not None for r in reports) else [])
     groups = []
     for report in reports:
         label = _label(report) if len(reports) > 1 else ""
         for lang, block in report.metrics.items():
             if lang == "latency_ms" or not block.get("answerable"):
                 continue
-            groups.append((f"{label} {lang}".strip(), [block.get(m) or 0.0 for m in CHART_METRICS]))
+            groups.append((f"{label} {lang}".strip(), [block.get(m) or 0.0 for m in metrics]))
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 8), gridspec_kw={"height_ratios": [3, 2]})
-    x = np.arange(len(CHART_METRICS))
+    x = np.arange(len(metrics))
     width = 0.8 / max(1, len(groups))
     for i, (label, values) in enumerate(groups):
         top.bar(x + i * width - 0.4 + width / 2, values, width, label=label)
-    top.set_xticks(x, CHART_METRICS, rotation=20)
+    top.set_xticks(x, metrics, rotation=20)
     top.set_ylim(0, 1.05)
     top.set_title("Answer and retrieval metrics")
     top.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")

@@ -133,3 +133,40 @@ def test_second_writer_is_refused(tmp_path, corpus, embedder):
     with FileLock(str(index_dir / ".lock")):
         with pytest.raises(IndexLockedError, match="Another process"):
             update_index([corpus], index_dir, embedder)
+
+
+def test_a_rerun_after_a_crash_reuses_what_was_embedded(tmp_path, corpus, embedder):
+    index_dir = tmp_path / "index"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        update_index([corpus], index_dir, CountingEmbedder(embedder, fail_after=64))  # two batches of 32 done
+    resumed = CountingEmbedder(embedder)
+    report = update_index([corpus], index_dir, resumed)
+    assert report.resumed == 64 and "resumed 64 texts" in report.summary()
+    assert not (index_dir / ".resume").exists()
+
+    fresh = CountingEmbedder(embedder)
+    update_index([corpus], tmp_path / "fresh", fresh)
+    assert resumed.texts == fresh.texts - 64
+    a, b = ArticleIndex.load(index_dir), ArticleIndex.load(tmp_path / "fresh")
+    assert np.allclose(a.chunk_vectors, b.chunk_vectors, atol=1e-5)
+    assert np.allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-5)
+
+
+def test_links_pointing_outside_the_folder_and_huge_files_are_skipped(tmp_path, corpus, embedder):
+    outside = tmp_path / "private.txt"
+    outside.write_text("机密文件\n\n不应被索引的内容。", encoding="utf-8")
+    (corpus / "innocent.txt").symlink_to(outside)
+    huge = corpus / "huge.txt"
+    with open(huge, "wb") as fh:  # 50 MB of text
+        line = ("谅山省口岸经济发展迅速。" * 20 + "\n").encode("utf-8")
+        for _ in range(50 * 2**20 // len(line) + 1):
+            fh.write(line)
+    report = update_index([corpus], tmp_path / "index", embedder)
+    assert any("innocent.txt" in s and "outside" in s for s in report.skipped)
+    assert any("huge.txt" in s and "50 MB is larger than" in s for s in report.skipped)
+    index = ArticleIndex.load(tmp_path / "index")
+    assert set(index.documents) == {"000_714598442bb43c6e.txt", "002_1f3369877b84a1fb.txt", "extra.txt"}
+    assert not any("不应被索引" in d["text"] for d in index.documents.values())
+    # the index folder holds only what the store writes
+    assert {p.name for p in (tmp_path / "index").iterdir()} <= {"CURRENT", ".lock"} | {
+        p.name for p in (tmp_path / "index").glob("gen-*")}
