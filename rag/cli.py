@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--keep-missing", action="store_true",
                          help="keep documents whose files are gone from the indexed folders")
     p_index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_index.add_argument("--store", choices=["faiss", "milvus"], default=None,
+                         help="where vectors are searched: faiss in the index folder (default for a new index) "
+                              "or a Milvus collection; changing it moves the vectors without re-embedding")
+    p_index.add_argument("--milvus-uri", metavar="URI",
+                         help="with --store milvus: a Milvus Lite file (./vectors.db) or a server (http://host:19530); "
+                              "a server token comes from $MILVUS_TOKEN")
+    p_index.add_argument("--milvus-collection", metavar="NAME", help="collection name (default: derived from --index)")
 
     p_ask = sub.add_parser("ask", help="ask a question", description="Answer a question from the indexed articles.")
     p_ask.add_argument("question", help="the question, in English or Chinese")
@@ -146,8 +153,11 @@ def _index(args) -> int:
 
     index_dir = args.index or default_index_dir()
     embedder = load_embedder(args.embedder)
+    store = None
+    if args.store or args.milvus_uri:
+        store = {"kind": args.store or "milvus", "uri": args.milvus_uri, "collection": args.milvus_collection}
     report = update_index(args.paths, index_dir, embedder, rebuild=args.rebuild,
-                          prune=not args.keep_missing, progress=not args.quiet)
+                          prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
     state = "updated" if report.written else "already up to date"
     print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")
     return 0

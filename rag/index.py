@@ -32,7 +32,8 @@ class ArticleIndex:
     sentences: list[dict]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
-    faiss_index: object = None
+    vector_store: object = None  # rag.vector_store.FaissStore or MilvusStore
+    store_config: dict = field(default_factory=lambda: {"kind": "faiss"})
     bm25: object = None
     vocabulary: frozenset = field(default_factory=frozenset)
     lexicon: dict = field(default_factory=dict)  # English phrase -> {index token: weight}
@@ -59,10 +60,15 @@ class ArticleIndex:
         import bm25s
 
         from rag.lexical import tokenize
-        from rag.vector_index import build_vector_index
+        from rag.vector_store import FaissStore, MilvusStore, chunk_key
 
         logging.getLogger("bm25s").setLevel(logging.ERROR)  # it warns on every build from tokens
-        self.faiss_index = build_vector_index(self.chunk_vectors, self.dim)
+        for c in self.chunks:  # stable ids for stores that outlive a generation (Milvus)
+            c.setdefault("key", chunk_key(c["doc_id"], self.documents[c["doc_id"]].get("sha256", ""), c["start"], c["end"]))
+        if self.store_config.get("kind") == "milvus":
+            self.vector_store = MilvusStore.build(self.chunks, self.chunk_vectors, self.dim, self.store_config)
+        else:
+            self.vector_store = FaissStore.build(self.chunk_vectors, self.dim)
         if chunk_tokens is None:
             chunk_tokens = [tokenize(self.chunk_text(i)) for i in range(len(self.chunks))]
         self.bm25 = bm25s.BM25()
@@ -93,8 +99,6 @@ class ArticleIndex:
     # ---- persistence --------------------------------------------------------------
     def save(self, index_dir: Path, manifest_extra: dict | None = None) -> Path:
         """Write this index as a new generation and make it live. Returns the generation folder."""
-        import faiss
-
         index_dir = Path(index_dir)
         building = store.new_generation(index_dir)
         try:
@@ -105,6 +109,7 @@ class ArticleIndex:
                 "n_documents": len(self.documents),
                 "n_chunks": len(self.chunks),
                 "n_sentences": len(self.sentences),
+                "vector_store": self.vector_store.config(),
                 "documents": {
                     doc_id: {k: v for k, v in d.items() if k != "text"} for doc_id, d in self.documents.items()
                 },
@@ -115,15 +120,26 @@ class ArticleIndex:
             store.write_json(building / "sentences.json", self.sentences)
             np.save(building / "chunk_vectors.npy", self.chunk_vectors.astype(np.float32), allow_pickle=False)
             np.save(building / "sentence_vectors.npy", self.sentence_vectors.astype(np.float32), allow_pickle=False)
-            faiss.write_index(self.faiss_index, str(building / "faiss.index"))
+            self.vector_store.write(building)
             self.bm25.save(str(building / "bm25"), allow_pickle=False)
             store.write_json(building / "lexicon.json", self.lexicon)
             # The manifest goes last: a generation without one is never complete.
             store.write_json(building / "manifest.json", manifest)
+            # For stores that outlive a generation (Milvus): the live generation's chunks, and those of
+            # the older one that publishing retires.
+            previous, retired = [], []
+            if self.vector_store.needs_previous and store.exists(index_dir):
+                live = store.live_generation(index_dir)
+                previous = store.read_json(live / "chunks.json")
+                for old_gen in index_dir.glob("gen-*"):
+                    if old_gen != live and (old_gen / "chunks.json").exists():
+                        retired += store.read_json(old_gen / "chunks.json")
+            self.vector_store.publish(self.chunks, self.chunk_vectors, self.documents, previous)
             gen = store.publish(index_dir, building)
         except BaseException:
             store.discard(building)
             raise
+        self.vector_store.clean_up(self.chunks, previous, retired)
         self.location = index_dir
         return gen
 
@@ -131,9 +147,8 @@ class ArticleIndex:
     def load(cls, index_dir: Path) -> "ArticleIndex":
         """Load the live generation. Raises ``IndexNotFoundError`` or ``CorruptIndexError``."""
         import bm25s
-        import faiss
 
-        from rag.vector_index import prepare_for_search
+        from rag.vector_store import FaissStore, MilvusStore
 
         index_dir = Path(index_dir)
         gen = store.live_generation(index_dir)
@@ -154,14 +169,17 @@ class ArticleIndex:
                 sentence_vectors=np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
                 location=index_dir,
             )
-            index.faiss_index = faiss.read_index(str(gen / "faiss.index"))
-            prepare_for_search(index.faiss_index)
+            index.store_config = manifest.get("vector_store", {"kind": "faiss"})
+            if index.store_config["kind"] == "milvus":
+                index.vector_store = MilvusStore.load(gen, index.store_config, index.dim)
+            else:
+                index.vector_store = FaissStore.load(gen, index.store_config)
             index.bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
             index.vocabulary = frozenset(index.bm25.vocab_dict)
             index.lexicon = store.read_json(gen / "lexicon.json")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
             raise CorruptIndexError(index_dir, f"{type(exc).__name__}: {exc}") from exc
-        if index.faiss_index.ntotal != len(index.chunks) or len(index.sentence_vectors) != len(index.sentences):
+        if len(index.vector_store) != len(index.chunks) or len(index.sentence_vectors) != len(index.sentences):
             raise CorruptIndexError(index_dir, "vector and chunk counts disagree")
         return index
 

@@ -62,6 +62,7 @@ def update_index(
     progress: bool = False,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
     overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
+    vector_store: dict | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` in line with the files under ``paths``.
 
@@ -70,6 +71,10 @@ def update_index(
     given folders and are no longer there are dropped; documents from other folders
     stay. Unreadable files are skipped and listed in ``report.skipped``. The previous
     index stays live until the new one is completely written.
+
+    ``vector_store`` picks where vectors are searched (``rag.vector_store``): ``{"kind": "faiss"}`` (the
+    default) or ``{"kind": "milvus", "uri": URI, "collection": NAME}``; given for an existing index
+    it moves the vectors there without embedding anything again. Otherwise the index keeps its store.
     """
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
@@ -82,6 +87,7 @@ def update_index(
             raise EmbedderMismatchError(index_dir, old.embedder, embedder.spec)
         checkpoint = EmbeddingCheckpoint(index_dir, embedder.spec)  # vectors a killed run left behind
         report.resumed = len(checkpoint)
+        store_config = resolve_store(vector_store, old, index_dir)
 
         sources, warnings = find_source_files(paths)
         report.skipped.extend(warnings)
@@ -120,7 +126,7 @@ def update_index(
             else:
                 keep.add(doc_id)
 
-        if not new_articles and not report.removed and old is not None:
+        if not new_articles and not report.removed and old is not None and store_config == old.store_config:
             checkpoint.clear()
             report.n_documents, report.n_chunks = len(old.documents), len(old.chunks)
             report.seconds = time.perf_counter() - started
@@ -131,7 +137,8 @@ def update_index(
                 + ("" if not report.skipped else " (" + "; ".join(report.skipped) + ")")
             )
 
-        index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens, checkpoint)
+        index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens, checkpoint,
+                          store_config)
         index.save(index_dir, manifest_extra={"chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens})
         checkpoint.clear()
         report.written = True
@@ -140,8 +147,24 @@ def update_index(
     return report
 
 
+def resolve_store(store: dict | None, old: ArticleIndex | None, index_dir: Path) -> dict:
+    """The store configuration to write with: the one asked for, else the index's own, else FAISS."""
+    if store is None:
+        return old.store_config if old is not None else {"kind": "faiss"}
+    if store.get("kind", "faiss") == "faiss":
+        return {"kind": "faiss"}
+    if store["kind"] != "milvus":
+        raise ValueError(f"unknown store {store['kind']!r}; use 'faiss' or 'milvus'")
+    if not store.get("uri"):
+        raise ValueError("the milvus store needs a URI: --milvus-uri ./vectors.db (Milvus Lite) or http://host:19530")
+    import hashlib
+
+    collection = store.get("collection") or "rag_" + hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:12]
+    return {"kind": "milvus", "uri": str(store["uri"]), "collection": collection}
+
+
 def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens,
-              checkpoint=None) -> ArticleIndex:
+              checkpoint=None, store_config=None) -> ArticleIndex:
     documents: dict[str, dict] = {}
     chunks: list[dict] = []
     sentences: list[dict] = []
@@ -212,6 +235,7 @@ def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap
         sentences=sentences,
         chunk_vectors=_stack(chunk_vecs, dim),
         sentence_vectors=_stack(sent_vecs, dim),
+        store_config=store_config or {"kind": "faiss"},
     )
     index.build_search_structures()
     return index

@@ -83,8 +83,7 @@ class HybridRetriever(BaseRetriever):
             return RetrievalResult([], qvec, tokens, language, 0.0, terms, translated, coverage)
         depth = min(n, max(self.candidates, 4 * k))
 
-        dense_scores, dense_ids = index.faiss_index.search(qvec[None, :], depth)
-        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
+        dense = dict(index.vector_store.search(qvec, depth))
 
         lexical: dict[int, float] = {}
         if weight > 0 and terms:

@@ -59,7 +59,7 @@ def test_reindex_embeds_only_changed_files_and_drops_deleted(tmp_path, corpus, e
     index = ArticleIndex.load(index_dir)
     assert set(index.documents) == {"002_1f3369877b84a1fb.txt", "extra.txt"}
     assert "4000万人次" in index.documents["extra.txt"]["text"]
-    assert index.faiss_index.ntotal == len(index.chunks) == len(index.chunk_vectors)
+    assert len(index.vector_store) == len(index.chunks) == len(index.chunk_vectors)
     # kept vectors are still the right ones for their chunks
     i = next(i for i, c in enumerate(index.chunks) if c["doc_id"] == "002_1f3369877b84a1fb.txt")
     fresh = np.array(embedder.embed_documents([f"{index.chunks[i]['title']}\n{index.chunk_text(i)}"])[0])
@@ -170,3 +170,18 @@ def test_links_pointing_outside_the_folder_and_huge_files_are_skipped(tmp_path, 
     # the index folder holds only what the store writes
     assert {p.name for p in (tmp_path / "index").iterdir()} <= {"CURRENT", ".lock"} | {
         p.name for p in (tmp_path / "index").glob("gen-*")}
+
+
+def test_every_odd_file_is_indexed_or_skipped_by_name(tmp_path, corpus, embedder):
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (corpus / "latin1.txt").write_bytes("Café news\n\nLe café de Hanoï a ouvert en décembre 2024.".encode("latin-1"))
+    (corpus / "truncated.html").write_text("<html><head><title>截断</title></head><body><p>谅山省口岸新闻：货物通关", encoding="utf-8")
+    (corpus / "blank.md").write_text("\n\n   \n\t\n", encoding="utf-8")
+    report = update_index([corpus], tmp_path / "index", embedder)
+    indexed = set(ArticleIndex.load(tmp_path / "index").documents)
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "truncated.html", "blank.md"):
+        skipped = [s for s in report.skipped if name in s]
+        assert (name in indexed) != bool(skipped), (name, report.skipped)
+    assert {"empty.txt", "binary.txt", "blank.md"}.isdisjoint(indexed)
+    assert "truncated.html" in indexed and "latin1.txt" in indexed

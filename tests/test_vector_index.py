@@ -38,6 +38,6 @@ def test_an_index_over_the_threshold_uses_hnsw_and_still_answers(monkeypatch, tm
 
     monkeypatch.setattr(vector_index, "EXACT_MAX_VECTORS", 5)  # the seeds have more chunks than this
     assistant = Assistant.build([SEEDS], tmp_path / "index", embedder=embedder)
-    assert isinstance(faiss.downcast_index(assistant.index.faiss_index), faiss.IndexHNSWFlat)
+    assert isinstance(faiss.downcast_index(assistant.index.vector_store.index), faiss.IndexHNSWFlat)
     result = assistant.ask("When does the smart port open?")
     assert result.citations[0].quote.startswith("该项目预计于2024年12月底建成投入使用")
