@@ -66,12 +66,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(proc, request, *, timeout: float, what: str, output=lambda: "") -> None:
+    """Poll ``request`` (a URL or urllib Request) until it answers; fail with the process's output if it dies."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(request, timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited: {output()}")
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+
+
+def stop(proc) -> None:
+    """Stop a process a fixture started (by its handle, so only that one)."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture(scope="session")
 def llama_server():
     """Start llama.cpp's server on 127.0.0.1 for the session; yields its base URL (…/v1). Key: LLAMA_API_KEY."""
     import subprocess
     import sys
-    import time
     import urllib.request
 
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed; run scripts/setup.sh")
@@ -84,23 +112,9 @@ def llama_server():
         stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            request = urllib.request.Request(f"{base_url}/models", headers={"Authorization": f"Bearer {LLAMA_API_KEY}"})
-            urllib.request.urlopen(request, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("llama.cpp server exited: " + Path(log.name).read_text(errors="replace")[-2000:])
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("llama.cpp server did not start within 120 s")
+    request = urllib.request.Request(f"{base_url}/models", headers={"Authorization": f"Bearer {LLAMA_API_KEY}"})
+    wait_until_serving(proc, request, timeout=120, what="llama.cpp server",
+                       output=lambda: Path(log.name).read_text(errors="replace")[-2000:])
     yield base_url
-    proc.terminate()  # the one process this fixture started
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
     Path(log.name).unlink(missing_ok=True)

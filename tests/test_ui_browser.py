@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import LLAMA_API_KEY, ROOT, free_port, stop, wait_until_serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,39 +24,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seeds_index_dir):
     index_dir = tmp_path_factory.mktemp("ui") / "index"
     shutil.copytree(seeds_index_dir, index_dir)  # uploads must not touch the shared index
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "chat", "--index", str(index_dir), "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("rag chat exited: " + proc.stdout.read())
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("rag chat did not start within 60 s")
+    wait_until_serving(proc, url, timeout=60, what="rag chat", output=lambda: proc.stdout.read())
     yield url
-    proc.terminate()  # the one process this fixture started
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +180,6 @@ def test_concurrent_api_clients_get_their_own_answers(server):
 
 
 def test_language_model_chosen_in_settings_is_verified_and_the_fallback_shown(page, llama_server):
-    from conftest import LLAMA_API_KEY
-
     if not page.locator("#llm-url input, #llm-url textarea").first.is_visible():
         page.get_by_text("Answer settings", exact=True).click()
     page.get_by_label("Language model").check()
