@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-MILVUS_FIELDS_MAX = {"doc_id": 1024, "title": 1024, "date": 32, "section": 32, "sha256": 64}
+# VARCHAR sizes in UTF-8 bytes; a document id is a path, and Linux paths stop at 4096 bytes.
+MILVUS_FIELDS_MAX = {"doc_id": 4096, "title": 1024, "date": 32, "section": 32, "sha256": 64}
 
 
 def chunk_key(doc_id: str, sha256: str, start: int, end: int) -> int:
@@ -39,6 +40,12 @@ def chunk_key(doc_id: str, sha256: str, start: int, end: int) -> int:
     digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{start}\0{end}".encode("utf-8", "surrogatepass"),
                              digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
+
+
+def _clip(text: str | None, max_bytes: int) -> str:
+    """``text`` cut to fit a VARCHAR field of ``max_bytes`` UTF-8 bytes, at a character boundary."""
+    data = (text or "").encode("utf-8", "surrogatepass")
+    return data[:max_bytes].decode("utf-8", "ignore")
 
 
 def _keys_by_doc(chunks: list[dict]) -> dict[str, set[int]]:
@@ -150,7 +157,7 @@ class MilvusStore:
     def ensure_collection(self, n_vectors: int) -> None:
         from pymilvus import DataType
 
-        from rag.vector_index import index_kind
+        from rag.vector_index import HNSW_EF_CONSTRUCTION, HNSW_M, index_kind
 
         client = self.client
         if client.has_collection(self.collection):
@@ -167,7 +174,7 @@ class MilvusStore:
             params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
         else:
             params.add_index(field_name="vector", index_type="HNSW", metric_type="IP",
-                             params={"M": 32, "efConstruction": 80})
+                             params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
         params.add_index(field_name="doc_id", index_type="INVERTED")
         client.create_collection(self.collection, schema=schema, index_params=params)
 
@@ -199,8 +206,9 @@ class MilvusStore:
         self.ensure_collection(len(chunks))
         rows = [
             {"id": int(c["key"]), "vector": np.asarray(vectors[i], dtype=np.float32).tolist(),
-             "doc_id": c["doc_id"][:1024], "title": (c.get("title") or "")[:1024], "date": (c.get("date") or "")[:32],
-             "section": (c.get("section") or "")[:32], "sha256": documents[c["doc_id"]].get("sha256") or "",
+             **{name: _clip(value, MILVUS_FIELDS_MAX[name]) for name, value in (
+                 ("doc_id", c["doc_id"]), ("title", c.get("title")), ("date", c.get("date")),
+                 ("section", c.get("section")), ("sha256", documents[c["doc_id"]].get("sha256")))},
              "start": int(c["start"]), "end": int(c["end"])}
             for i, c in enumerate(chunks) if int(c["key"]) not in live_keys
         ]
