@@ -75,14 +75,14 @@ class Assistant:
 
     def _resolve_llm(self, llm):
         """``(config, chat model)`` for what ``llm`` asks for, or None to answer extractively."""
-        from rag.llm import LLMConfig, make_chat_model
+        from rag.llm import NO_MODEL, LLMConfig, make_chat_model
 
         if llm is None:
             llm = LLMConfig.from_env()
             if llm is None:
                 return None
         if isinstance(llm, str):
-            if llm.strip().lower() in ("extractive", "none", ""):
+            if llm.strip().lower() in NO_MODEL:
                 return None
             llm = LLMConfig.from_env(backend=llm)
         if isinstance(llm, tuple) and len(llm) == 2 and isinstance(llm[0], LLMConfig):
