@@ -195,8 +195,10 @@ search. Index memory is the growth of the process's resident set while the index
 `IndexHNSWFlat` with M = {HNSW_M}, efConstruction = {HNSW_EF_CONSTRUCTION}, efSearch = {HNSW_EF_SEARCH}. Exact
 search grows linearly and passes ~20 ms between 100k and 1M vectors on these 2 cores; HNSW keeps single queries at
 a few milliseconds with recall@10 ≥ 0.95, for ~15 % more memory than the raw vectors and a build that is slow
-(the 1M graph above) but happens once, when the index is written, never when it is loaded. IVF builds faster but
-needs a larger nprobe than HNSW needs efSearch to reach the same recall.
+(the 1M graph above): it is made when the index is written — today every update rebuilds it, which costs minutes
+at 1M chunks — and read back as built when the index is loaded. IVF builds faster but needs a larger nprobe than
+HNSW needs efSearch to reach the same recall. These figures are the vector layer; a 1M-chunk index's chunk
+records and BM25 add to a process's memory (its vector files are memory-mapped, not loaded).
 
 Caveat: the vectors' shape matters. A first run on isotropic vectors (topic centres plus white noise, no decaying
 spectrum: mean pair cosine near 0.8 but full 384-dim spread) gave HNSW recall@10 of only 0.29 at 100k with
