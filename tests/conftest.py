@@ -40,6 +40,21 @@ def assistant(seeds_index_dir, embedder):
     return Assistant(seeds_index_dir, embedder=embedder)
 
 
+# Questions with the answer the seeds give (None: the articles do not say), for tests that ask many at once.
+SEED_FACTS = {
+    "When does the smart port open?": "2024年12月底",
+    "谅山省2023年进出口总额是多少？": "49.25亿美元",
+    "谅山省与中国广西的共同边界线有多长？": "231公里",
+    "广西壮族自治区党委书记是谁？": "刘宁",
+    "谅山省人民委员会主席是谁？": "胡进绍",
+    "What was Lang Son's GRDP growth rate in 2023?": "7%",
+    "2023年谅山省与中国广西各伙伴签署了多少项合作协议和备忘录？": "12项",
+    "How many years have passed since the northern border war ended?": "45",
+    "谅山省人均GRDP达到多少？": "5980万越盾",
+    "Who won the 2022 FIFA World Cup?": None,
+}
+
+
 def load_questions():
     return [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -4,18 +4,8 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from conftest import SEED_FACTS
 from rag import Assistant
-
-CASES = {
-    "When does the smart port open?": "2024年12月底",
-    "谅山省2023年进出口总额是多少？": "49.25亿美元",
-    "谅山省与中国广西的共同边界线有多长？": "231公里",
-    "广西壮族自治区党委书记是谁？": "刘宁",
-    "谅山省人民委员会主席是谁？": "胡进绍",
-    "What was Lang Son's GRDP growth rate in 2023?": "7%",
-    "How many years have passed since the northern border war ended?": "45",
-    "Who won the 2022 FIFA World Cup?": None,
-}
 
 
 def _check(result, gold):
@@ -26,12 +16,12 @@ def _check(result, gold):
 
 
 def test_twenty_threads_share_one_assistant(assistant):
-    questions = list(CASES) * 5  # 40 questions over 20 threads
+    questions = list(SEED_FACTS) * 5  # 50 questions over 20 threads
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(assistant.ask, questions))
     for question, result in zip(questions, results):
         assert result.question == question
-        _check(result, CASES[question])
+        _check(result, SEED_FACTS[question])
 
 
 def test_questions_answered_while_the_index_is_updated(tmp_path, seeds_index_dir, embedder):
@@ -49,7 +39,7 @@ def test_questions_answered_while_the_index_is_updated(tmp_path, seeds_index_dir
     def asker(question):
         while not done.is_set() or len(answered) < 20:
             try:
-                _check(assistant.ask(question), CASES[question])
+                _check(assistant.ask(question), SEED_FACTS[question])
                 answered.append(1)
             except BaseException as exc:  # noqa: BLE001 - collected and re-raised below
                 errors.append(exc)
@@ -57,7 +47,7 @@ def test_questions_answered_while_the_index_is_updated(tmp_path, seeds_index_dir
             if len(answered) > 400:
                 return
 
-    threads = [threading.Thread(target=asker, args=(q,)) for q in list(CASES) * 2]
+    threads = [threading.Thread(target=asker, args=(q,)) for q in list(SEED_FACTS) * 2]
     for t in threads:
         t.start()
     report = assistant.add([article])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LLAMA_API_KEY, ROOT, free_port, stop, wait_until_serving
+from conftest import LLAMA_API_KEY, ROOT, SEED_FACTS, free_port, stop, wait_until_serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -152,18 +152,7 @@ def test_script_in_an_article_is_shown_as_text_never_run(page, tmp_path):
 def test_concurrent_api_clients_get_their_own_answers(server):
     from gradio_client import Client
 
-    cases = {
-        "When does the smart port open?": "2024年12月底",
-        "谅山省2023年进出口总额是多少？": "49.25亿美元",
-        "谅山省与中国广西的共同边界线有多长？": "231公里",
-        "广西壮族自治区党委书记是谁？": "刘宁",
-        "谅山省人民委员会主席是谁？": "胡进绍",
-        "What was Lang Son's GRDP growth rate in 2023?": "7%",
-        "2023年谅山省与中国广西各伙伴签署了多少项合作协议和备忘录？": "12项",
-        "How many years have passed since the northern border war ended?": "45",
-        "谅山省人均GRDP达到多少？": "5980万越盾",
-        "Who won the 2022 FIFA World Cup?": None,
-    }
+    cases = SEED_FACTS
 
     def ask(question):
         return question, Client(server, verbose=False).predict(question, 5, api_name="/ask")

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import SEEDS
+from conftest import SEED_FACTS, SEEDS
 from rag import Assistant
 from rag.indexing import update_index
 
@@ -58,12 +58,10 @@ def test_dense_search_returns_chunk_positions_with_scores(store_assistant):
 def test_threads_share_each_store(store_assistant):
     from concurrent.futures import ThreadPoolExecutor
 
-    questions = ["When does the smart port open?", "谅山省2023年进出口总额是多少？", "广西壮族自治区党委书记是谁？"] * 7
-    gold = {"When does the smart port open?": "2024年12月底", "谅山省2023年进出口总额是多少？": "49.25亿美元",
-            "广西壮族自治区党委书记是谁？": "刘宁"}
+    questions = [q for q, gold in SEED_FACTS.items() if gold] * 3
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(store_assistant.ask, questions))
-    assert all(gold[q] in r.text for q, r in zip(questions, results))
+    assert all(SEED_FACTS[q] in r.text for q, r in zip(questions, results))
 
 
 def test_langchain_retriever_on_each_store(store_assistant):
