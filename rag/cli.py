@@ -75,9 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
     p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
-    p_chat.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p_chat.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1); any other needs a page key in $RAG_PAGE_KEY "
+                             "(visitors sign in as 'rag' with it)")
     p_chat.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p_chat.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
+    p_chat.add_argument("--allow-custom-llm", action="store_true",
+                        help="let visitors type the URL of their own OpenAI-compatible server under Answer settings "
+                             "(off by default: the server would send requests wherever a visitor says; the "
+                             "operator's API key is never sent there)")
     add_llm_arguments(p_chat)
     return parser
 
@@ -215,13 +221,18 @@ def _eval(args) -> int:
 
 
 def _chat(args) -> int:
+    import os
+
     from rag.assistant import ensure_default_index
 
+    from ui.app import check_exposure, serve
+
+    page_key = os.environ.get("RAG_PAGE_KEY") or None
+    check_exposure(args.host, page_key)  # before any index is built
     llm = llm_choice(args)
     index_dir = args.index or ensure_default_index(progress=True)
-    from ui.app import serve
-
-    serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm)
+    serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm, allow_custom_llm=args.allow_custom_llm,
+          page_key=page_key)
     return 0
 
 

@@ -8,6 +8,7 @@ returns the answer as the JSON of ``rag.Answer``.
 
 from __future__ import annotations
 
+import html
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,7 +28,7 @@ EXAMPLES = [
 ]
 MAX_MESSAGE_CHARS = 4000  # the assistant cuts to 256 tokens anyway; this keeps the chat readable
 EXTRACTIVE = "Extractive (offline, quotes the articles)"
-MODEL = "Language model"
+CUSTOM = "Your own OpenAI-compatible server"
 FALLBACK_BADGE = {
     "ungrounded": "⚠ The model's answer could not be verified against the articles; this is the extractive answer.",
     "model_error": "⚠ The language model failed; this is the extractive answer.",
@@ -44,25 +45,50 @@ def _message_text(content) -> str:
     return ""
 
 
-def choose_llm(assistant: Assistant, mode: str, base_url: str, model: str, api_key: str):
+def model_label(assistant: Assistant) -> str | None:
+    """The page's name for the model the operator started the server with, or None when there is none."""
+    return f"Language model: {assistant.llm[0].describe()}" if assistant.llm else None
+
+
+def answer_choices(assistant: Assistant, *, allow_custom_llm: bool) -> list[str]:
+    """What a visitor may answer with: the extractive answerer, the operator's model, and (only when the
+    operator allows it) a server of the visitor's own."""
+    operator = model_label(assistant)
+    return [EXTRACTIVE] + ([operator] if operator else []) + ([CUSTOM] if allow_custom_llm else [])
+
+
+def choose_llm(assistant: Assistant, mode: str, base_url: str, model: str, api_key: str, *,
+               allow_custom_llm: bool = False):
     """The ``llm`` argument for ``Assistant.ask`` from the page's settings.
 
-    ``None`` keeps the model the server was started with; an edited URL or model name makes an
-    OpenAI-compatible configuration for this question. Raises ``LLMConfigError`` when incomplete.
+    A visitor chooses among what the operator configured: ``"extractive"``, or ``None`` for the
+    operator's own model. A server URL typed in the page is honoured only when the operator started
+    the page with ``allow_custom_llm``, and then it gets the visitor's key or none at all, never the
+    operator's. Anything else (a forged request naming another choice) is refused with ``LLMConfigError``.
     """
-    if mode != MODEL:
+    if mode == EXTRACTIVE:
         return "extractive"
-    base_url, model, api_key = (base_url or "").strip(), (model or "").strip(), (api_key or "").strip()
-    current = assistant.llm[0] if assistant.llm else None
-    if current is not None and not api_key and (current.backend != "openai" or (
-            base_url == (current.base_url or "") and model == (current.model or ""))):
+    if mode is not None and mode == model_label(assistant):
         return None
-    if not base_url or not model:
-        raise LLMConfigError("To answer with a language model, enter its server URL and model name under Answer settings "
-                             "(any OpenAI-compatible server: llama.cpp, Ollama, vLLM, LM Studio).")
-    key = api_key or (current.api_key if current is not None and current.backend == "openai" else None)
-    settings = current if current is not None and current.backend == "openai" else LLMConfig("openai", model=model)
-    return settings.with_overrides(model=model, base_url=base_url, api_key=key)
+    if mode == CUSTOM and allow_custom_llm:
+        base_url, model, api_key = (base_url or "").strip(), (model or "").strip(), (api_key or "").strip()
+        if not base_url.startswith(("http://", "https://")) or not model:
+            raise LLMConfigError("To answer with your own server, enter its URL (http://…/v1) and model name "
+                                 "under Answer settings (any OpenAI-compatible server: llama.cpp, Ollama, vLLM).")
+        # A fresh configuration: nothing of the operator's (key, limits) is carried over to the visitor's server.
+        return LLMConfig("openai", model=model, base_url=base_url, api_key=api_key or None)
+    raise LLMConfigError(f"{mode!r} is not one of this page's answerers: "
+                         + ", ".join(answer_choices(assistant, allow_custom_llm=allow_custom_llm)) + ".")
+
+
+def as_text(text: str) -> str:
+    """Text for the chat bubble, HTML-escaped: the bubble renders HTML, and article text or a model's words
+    must never become links, forms or images there (streamed pieces escape the same way as whole texts).
+
+    >>> as_text('<img src="http://x/p.png"> & 1 < 2')
+    '&lt;img src=&quot;http://x/p.png&quot;&gt; &amp; 1 &lt; 2'
+    """
+    return html.escape(text, quote=True)
 
 
 def shown_text(answer) -> str:
@@ -75,8 +101,12 @@ def _documents_table(assistant: Assistant) -> list[list]:
     return [[d["doc_id"], d["title"], d["date"] or "", d["n_chunks"]] for d in assistant.documents()]
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The Blocks app over one assistant; each browser session keeps its own chat history."""
+def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blocks:
+    """The Blocks app over one assistant; each browser session keeps its own chat history.
+
+    ``allow_custom_llm`` lets visitors type the URL of an OpenAI-compatible server of their own
+    (off by default: the server would then send requests wherever a visitor says).
+    """
 
     def respond(message: str, history: list[dict], k: int, mode: str, base_url: str, model: str, api_key: str):
         message = (message or "").strip()
@@ -89,23 +119,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             message = message[:MAX_MESSAGE_CHARS]
             notes.append(f"Your message was cut to {MAX_MESSAGE_CHARS} characters.")
         previous = [_message_text(m["content"]) for m in history if m["role"] == "user"]
-        history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        history = history + [{"role": "user", "content": as_text(message)}, {"role": "assistant", "content": ""}]
         yield history, gr.skip(), ""
         try:
-            llm = choose_llm(assistant, mode, base_url, model, api_key)
+            llm = choose_llm(assistant, mode, base_url, model, api_key, allow_custom_llm=allow_custom_llm)
             for part in assistant.stream(message, k=int(k), history=previous, llm=llm):
                 if isinstance(part, str):
-                    history[-1]["content"] += part
+                    history[-1]["content"] += as_text(part)
                     yield history, gr.skip(), ""
                 else:
                     part.notes = notes + part.notes
-                    history[-1]["content"] = shown_text(part)  # verified text replaces what streamed
+                    history[-1]["content"] = as_text(shown_text(part))  # verified text replaces what streamed
                     yield history, render_sources(part), ""
         except ValueError as exc:  # includes LLMConfigError
-            history[-1]["content"] = f"⚠ {exc}"
+            history[-1]["content"] = as_text(f"⚠ {exc}")
             yield history, gr.skip(), ""
         except Exception as exc:  # never a traceback in the page
-            history[-1]["content"] = f"⚠ Something went wrong: {type(exc).__name__}: {exc}"
+            history[-1]["content"] = as_text(f"⚠ Something went wrong: {type(exc).__name__}: {exc}")
             yield history, gr.skip(), ""
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):
@@ -140,20 +170,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=message, label="Examples")
                 with gr.Accordion("Answer settings", open=False, elem_id="settings"):
                     k = gr.Slider(1, 20, value=assistant.k, step=1, label="Passages to retrieve (k)")
-                    current = assistant.llm[0] if assistant.llm else None
-                    mode = gr.Radio([EXTRACTIVE, MODEL], value=MODEL if current else EXTRACTIVE,
+                    choices = answer_choices(assistant, allow_custom_llm=allow_custom_llm)
+                    mode = gr.Radio(choices, value=model_label(assistant) or EXTRACTIVE,
                                     label="Answer with", elem_id="answer-with")
                     gr.Markdown("A model's answer is checked against the passages; if it is not supported, "
-                                "the extractive answer is shown instead."
-                                + (f" Server's model: **{current.describe()}**." if current else ""))
-                    is_openai = current is not None and current.backend == "openai"
-                    base_url = gr.Textbox(value=(current.base_url or "") if is_openai else "",
-                                          label="OpenAI-compatible server URL",
+                                "the extractive answer is shown instead.")
+                    # Typing a server URL is the operator's choice (rag chat --allow-custom-llm); the operator's
+                    # own key is never sent there.
+                    base_url = gr.Textbox(label="Your server's URL (OpenAI-compatible)", visible=allow_custom_llm,
                                           placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
-                    model = gr.Textbox(value=(current.model or "") if is_openai else "", label="Model name",
-                                       placeholder="e.g. qwen2.5:7b", elem_id="llm-model")
-                    api_key = gr.Textbox(value="", type="password", label="API key (blank: the server's own)",
-                                         elem_id="llm-key")
+                    model = gr.Textbox(label="Model name", placeholder="e.g. qwen2.5:7b", visible=allow_custom_llm,
+                                       elem_id="llm-model")
+                    api_key = gr.Textbox(value="", type="password", label="Your API key for it (optional)",
+                                         visible=allow_custom_llm, elem_id="llm-key")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), label="Sources", elem_id="sources")
         with gr.Accordion("Articles", open=False):
@@ -171,15 +200,30 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5, llm=None) -> None:
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PAGE_USER = "rag"
+
+
+def check_exposure(host: str, page_key: str | None) -> None:
+    """Refuse to listen beyond loopback without a page key (``ValueError`` says how to set one)."""
+    if host not in LOOPBACK and not page_key:
+        raise ValueError(f"Serving on {host} lets anyone on the network use the page: set a key for it first "
+                         f"(RAG_PAGE_KEY=...; visitors then sign in as '{PAGE_USER}' with that key).")
+
+
+def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5, llm=None,
+          allow_custom_llm: bool = False, page_key: str | None = None) -> None:
     """Start the page (blocking). Serves locally only unless ``host`` says otherwise; never a share link.
 
     ``llm`` is the model answers default to (see ``rag.Assistant``); visitors can switch to the
-    extractive answerer or another OpenAI-compatible server under "Answer settings".
+    extractive answerer under "Answer settings", and to a server of their own only with ``allow_custom_llm``.
+    ``page_key`` asks every visitor (and ``gradio_client``, ``auth=("rag", key)``) for that key; listening
+    on anything but loopback requires one.
     """
+    check_exposure(host, page_key)
     assistant = Assistant(index_dir, k=k, llm=llm)
     assistant.warm_up()  # the first visitor should not wait for dictionaries to load (extractive: no model call)
-    build_app(assistant).queue(default_concurrency_limit=8).launch(
+    build_app(assistant, allow_custom_llm=allow_custom_llm).queue(default_concurrency_limit=8).launch(
         server_name=host, server_port=port, share=False, show_error=False, quiet=False,
-        max_file_size=MAX_UPLOAD_BYTES,
+        max_file_size=MAX_UPLOAD_BYTES, auth=(PAGE_USER, page_key) if page_key else None,
     )
