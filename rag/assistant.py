@@ -279,7 +279,8 @@ _assistants: dict[str, Assistant] = {}
 
 
 def ensure_default_index(embedder=None, *, progress: bool = False) -> Path:
-    """Build the default index from the bundled seeds if there is none yet.
+    """Build the default index from the bundled seeds if there is none yet, or if an older version of
+    this package wrote it (it is ours to rebuild: the seeds, plus the page's uploads kept beside it).
 
     It is not refreshed on every start (that would take the writer lock); after changing
     the seeds run ``rag index seeds/`` to update it.
@@ -291,10 +292,12 @@ def ensure_default_index(embedder=None, *, progress: bool = False) -> Path:
 
     index_dir = default_index_dir()
     with _default_lock:
-        if not store.exists(index_dir):
+        if not store.exists(index_dir) or not store.current_format(index_dir):
             if embedder is None or isinstance(embedder, str):
                 embedder = load_embedder(embedder)
-            update_index([default_seeds_dir()], index_dir, embedder, progress=progress)
+            uploads = index_dir / "uploads"
+            update_index([default_seeds_dir()] + ([uploads] if uploads.is_dir() else []), index_dir, embedder,
+                         rebuild=True, progress=progress)
     return index_dir
 
 

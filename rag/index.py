@@ -155,7 +155,8 @@ class ArticleIndex:
         try:
             manifest = store.read_json(gen / "manifest.json")
             if manifest.get("format_version") != store.FORMAT_VERSION:
-                raise ValueError(f"format version {manifest.get('format_version')}, expected {store.FORMAT_VERSION}")
+                raise ValueError(f"it was written in format {manifest.get('format_version')} by another version of "
+                                 f"rag-news-qa; this one reads format {store.FORMAT_VERSION}")
             texts = store.read_json(gen / "documents.json")
             documents = {doc_id: {**meta, "text": texts[doc_id]} for doc_id, meta in manifest["documents"].items()}
             index = cls(

@@ -20,7 +20,7 @@ from rag.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_sec
 from rag.embedding_checkpoint import EmbeddingCheckpoint
 from rag.errors import EmbedderMismatchError, NoDocumentsError
 from rag.index import ArticleIndex
-from rag.ingest import UnreadableFileError, file_sha256, find_source_files, read_article
+from rag.ingest import RootLabels, UnreadableFileError, file_sha256, find_source_files, read_article
 from rag.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,15 @@ def update_index(
         report.resumed = len(checkpoint)
         store_config = resolve_store(vector_store, old, index_dir)
 
-        sources, warnings = find_source_files(paths)
+        old_docs = old.documents if old else {}
+        labels = RootLabels({doc_id.split("/", 1)[0]: meta["root"] for doc_id, meta in old_docs.items()},
+                            uploads=index_dir / "uploads")
+        sources, warnings = find_source_files(paths, labels)
         report.skipped.extend(warnings)
         for w in warnings:
             log.warning(w)
-        old_docs = old.documents if old else {}
         keep: set[str] = set()  # old doc ids carried over unchanged
+        relocated: dict[str, dict] = {}  # kept doc id -> its file's new place (the folder moved)
         new_articles = []
         seen: set[str] = set()
         for src in sources:
@@ -105,6 +108,8 @@ def update_index(
                 if previous and previous.get("sha256") == digest:
                     keep.add(src.doc_id)
                     report.unchanged.append(src.doc_id)
+                    if previous.get("root") != str(src.root):
+                        relocated[src.doc_id] = {"root": str(src.root), "path": str(src.path)}
                     continue
                 article = read_article(src)
             except (UnreadableFileError, OSError) as exc:
@@ -121,12 +126,13 @@ def update_index(
         for doc_id, meta in old_docs.items():
             if doc_id in keep or doc_id in seen:
                 continue
-            if prune and meta.get("root") in roots:
+            if prune and labels.moved.get(meta.get("root"), meta.get("root")) in roots:
                 report.removed.append(doc_id)
             else:
                 keep.add(doc_id)
 
-        if not new_articles and not report.removed and old is not None and store_config == old.store_config:
+        if (not new_articles and not report.removed and not relocated and old is not None
+                and store_config == old.store_config):
             checkpoint.clear()
             report.n_documents, report.n_chunks = len(old.documents), len(old.chunks)
             report.seconds = time.perf_counter() - started
@@ -139,6 +145,8 @@ def update_index(
 
         index = _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap_tokens, checkpoint,
                           store_config)
+        for doc_id, place in relocated.items():
+            index.documents[doc_id] = {**index.documents[doc_id], **place}
         index.save(index_dir, manifest_extra={"chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens})
         checkpoint.clear()
         report.written = True

@@ -1,8 +1,10 @@
 """Read article files (``.txt``, ``.md``, ``.html``) into LangChain ``Document``s, one per section.
 
-A document's id is its path relative to the folder that was indexed (for a file
-given on its own, its file name). Files that cannot be read are skipped with a
-warning that names them; the rest are still read.
+A document's id is the label of the folder it was indexed from, then its path relative to that
+folder: ``seeds/000_714598442bb43c6e.txt``. A folder's label is its name, made unique within the
+index (``articles``, ``articles-2``); a file given on its own belongs to its parent folder, and the
+chat page's uploads to ``uploads/``. So two folders holding ``x.txt`` never replace each other's
+article. Files that cannot be read are skipped with a warning that names them; the rest are still read.
 """
 
 from __future__ import annotations
@@ -51,17 +53,63 @@ class Article:
     sections: list[Document]
 
 
-def find_source_files(paths) -> tuple[list[SourceFile], list[str]]:
-    """Expand files and folders into the supported files under them.
+UPLOADS_LABEL = "uploads"  # the chat page's uploads (INDEX_DIR/uploads) and nothing else
 
+
+class RootLabels:
+    """Unique, stable labels for the folders an index holds documents from: the first part of a doc id.
+
+    >>> import tempfile
+    >>> a, b = Path(tempfile.mkdtemp(), "news"), Path(tempfile.mkdtemp(), "news")
+    >>> a.mkdir(); b.mkdir()
+    >>> labels = RootLabels()
+    >>> labels.label(a), labels.label(b), labels.label(a)
+    ('news', 'news-2', 'news')
+
+    A folder whose recorded location no longer exists (the index moved to another machine) hands its
+    label to the first folder of the same name indexed from elsewhere; ``moved`` records the change.
+    """
+
+    def __init__(self, known: dict[str, str] | None = None, *, uploads: Path | None = None):
+        self.by_label: dict[str, str] = dict(known or {})
+        self.moved: dict[str, str] = {}  # recorded root that no longer exists -> the folder now indexed in its place
+        self._uploads = str(Path(uploads).resolve()) if uploads is not None else None
+
+    def label(self, root: Path) -> str:
+        root_text = str(root)
+        for label, path in self.by_label.items():
+            if path == root_text:
+                return label
+        if root_text == self._uploads:
+            base = UPLOADS_LABEL
+        else:
+            base = re.sub(r"[^\w.\-]+", "_", root.name).strip("._") or "files"
+            base = f"{base}-folder" if base == UPLOADS_LABEL else base
+        label, n = base, 1
+        while label in self.by_label:
+            if base != UPLOADS_LABEL and not Path(self.by_label[label]).is_dir():
+                self.moved[self.by_label[label]] = root_text
+                break
+            n += 1
+            label = f"{base}-{n}"
+        self.by_label[label] = root_text
+        return label
+
+
+def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[SourceFile], list[str]]:
+    """Expand files and folders into the supported files under them, each with its doc id.
+
+    ``labels`` holds the folder labels the index already uses (new folders get new ones).
     Returns the files and a list of warnings (missing paths, unsupported files given by name).
     """
+    labels = labels if labels is not None else RootLabels()
     files: list[SourceFile] = []
     warnings: list[str] = []
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
             root = path.resolve()
+            label = labels.label(root)
             for f in sorted(root.rglob("*")):
                 if not (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES) or _hidden(f, root):
                     continue
@@ -69,12 +117,13 @@ def find_source_files(paths) -> tuple[list[SourceFile], list[str]]:
                     # a link inside the folder to a file elsewhere (/etc/…, another user's files)
                     warnings.append(f"skipped {f}: a link pointing outside {root}")
                     continue
-                files.append(SourceFile(f, f.relative_to(root).as_posix(), root))
+                files.append(SourceFile(f, f"{label}/{f.relative_to(root).as_posix()}", root))
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 warnings.append(f"skipped {path}: unsupported file type (use .txt, .md or .html)")
                 continue
-            files.append(SourceFile(path.resolve(), path.name, path.resolve().parent))
+            parent = path.resolve().parent
+            files.append(SourceFile(path.resolve(), f"{labels.label(parent)}/{path.name}", parent))
         else:
             warnings.append(f"skipped {path}: no such file or folder")
     return files, warnings

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from rag.errors import CorruptIndexError, IndexLockedError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: doc ids carry their folder label (seeds/x.txt)
 POINTER = "CURRENT"
 
 
@@ -54,6 +54,14 @@ def live_generation(index_dir: Path) -> Path:
 
 def exists(index_dir: Path) -> bool:
     return (Path(index_dir) / POINTER).exists()
+
+
+def current_format(index_dir: Path) -> bool:
+    """True when the live generation was written in this version's format (False if unreadable)."""
+    try:
+        return read_json(live_generation(Path(index_dir)) / "manifest.json").get("format_version") == FORMAT_VERSION
+    except (OSError, ValueError, CorruptIndexError, IndexNotFoundError):
+        return False
 
 
 def new_generation(index_dir: Path) -> Path:

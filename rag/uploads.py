@@ -2,10 +2,13 @@
 
 Names are reduced to a plain file name (no folders, no ``..``, no hidden files), only
 article types are accepted, sizes are capped, and a file never lands outside the folder.
+Uploads get ids under ``uploads/`` (``rag.ingest``), so they never replace an indexed article,
+and a name another upload already holds gets a number (``news-2.txt``) instead of replacing it.
 """
 
 from __future__ import annotations
 
+import filecmp
 import re
 import shutil
 import unicodedata
@@ -54,9 +57,20 @@ def store_uploads(uploads: list[tuple[str, Path]], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stored = []
     for clean, path in checked:
-        target = (folder / clean).resolve()
+        target = _free_name(folder.resolve(), clean, Path(path))
         if target.parent != folder.resolve():  # belt and braces: never outside the folder
-            raise UploadError(f"{clean}: refused, it would be stored outside {folder}")
+            raise UploadError(f"{clean}: refused, it would be stored outside the uploads folder")
         shutil.copyfile(path, target)
         stored.append(target)
     return stored
+
+
+def _free_name(folder: Path, name: str, source: Path) -> Path:
+    """``folder/name``, or ``folder/name-2``… when another upload already took that name with other content:
+    an upload never replaces an article someone else added (the same content again is the same article)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidate, n = folder / name, 1
+    while candidate.exists() and not filecmp.cmp(candidate, source, shallow=False):
+        n += 1
+        candidate = folder / f"{stem}-{n}{suffix}"
+    return candidate

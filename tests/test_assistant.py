@@ -32,7 +32,7 @@ def test_smart_port_question_cites_the_passage(assistant):
     first = result.citations[0]
     assert first.n == 1
     assert first.quote.startswith("该项目预计于2024年12月底建成投入使用")
-    assert first.doc_id == "000_714598442bb43c6e.txt"
+    assert first.doc_id == "seeds/000_714598442bb43c6e.txt"
     assert assistant.index.documents[first.doc_id]["text"][first.start:first.end] == first.quote
     assert first.quote in first.text
 
@@ -90,7 +90,7 @@ def test_k_is_validated(seeds_index_dir):
 
 def test_answer_builds_the_default_index_from_seeds():
     result = answer("谅山省2023年进出口总额是多少？")
-    assert "49.25亿美元" in result.text and result.citations[0].doc_id == "002_1f3369877b84a1fb.txt"
+    assert "49.25亿美元" in result.text and result.citations[0].doc_id == "seeds/002_1f3369877b84a1fb.txt"
 
 
 def test_add_makes_a_new_article_searchable_without_losing_others(tmp_path, embedder):
@@ -100,8 +100,8 @@ def test_add_makes_a_new_article_searchable_without_losing_others(tmp_path, embe
     article = tmp_path / "hanoi.txt"
     article.write_text("河内旅游业快速恢复\n\n2025年河内市共接待游客3200万人次,同比增长15%。", encoding="utf-8")
     report = assistant.add([article])
-    assert report.added == ["hanoi.txt"]
+    assert report.added == [f"{tmp_path.name}/hanoi.txt"]
     assert {d["doc_id"] for d in assistant.documents()} == {
-        "000_714598442bb43c6e.txt", "002_1f3369877b84a1fb.txt", "hanoi.txt"}
+        "seeds/000_714598442bb43c6e.txt", "seeds/002_1f3369877b84a1fb.txt", f"{tmp_path.name}/hanoi.txt"}
     result = assistant.ask("2025年河内市共接待游客多少人次？")
-    assert "3200万人次" in result.text and result.citations[0].doc_id == "hanoi.txt"
+    assert "3200万人次" in result.text and result.citations[0].doc_id == f"{tmp_path.name}/hanoi.txt"

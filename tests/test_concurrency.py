@@ -55,7 +55,7 @@ def test_questions_answered_while_the_index_is_updated(tmp_path, seeds_index_dir
     for t in threads:
         t.join(timeout=120)
     assert not errors, errors[:3]
-    assert report.added == ["hanoi-tourism.txt"] and len(answered) >= 20
+    assert report.added == ["new/hanoi-tourism.txt"] and len(answered) >= 20
     # the update is visible to the next question, and nothing that was there is lost
     assert "3200万人次" in assistant.ask("2025年河内市共接待游客多少人次？").text
     assert "2024年12月底" in assistant.ask("When does the smart port open?").text

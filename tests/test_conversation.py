@@ -15,5 +15,5 @@ def test_standalone_questions_stay_as_they_are():
 
 def test_follow_up_retrieves_the_previous_topic(assistant):
     result = assistant.ask("And exports?", history=["What was Lang Son's total import-export value in 2023?"])
-    assert all(p.doc_id == "002_1f3369877b84a1fb.txt" for p in result.passages[:3])
+    assert all(p.doc_id == "seeds/002_1f3369877b84a1fb.txt" for p in result.passages[:3])
     assert "1.56亿美元" in result.text and any("Read as" in n for n in result.notes)

@@ -44,7 +44,8 @@ def test_reindex_embeds_only_changed_files_and_drops_deleted(tmp_path, corpus, e
     index_dir = tmp_path / "index"
     counting = CountingEmbedder(embedder)
     first = update_index([corpus], index_dir, counting)
-    assert sorted(first.added) == ["000_714598442bb43c6e.txt", "002_1f3369877b84a1fb.txt", "extra.txt"]
+    assert sorted(first.added) == ["articles/000_714598442bb43c6e.txt", "articles/002_1f3369877b84a1fb.txt",
+                                   "articles/extra.txt"]
     full = counting.texts
 
     again = update_index([corpus], index_dir, counting)
@@ -53,15 +54,15 @@ def test_reindex_embeds_only_changed_files_and_drops_deleted(tmp_path, corpus, e
     (corpus / "extra.txt").write_text("新文章标题\n\n河内市2025年接待游客4000万人次。", encoding="utf-8")
     (corpus / "000_714598442bb43c6e.txt").unlink()
     changed = update_index([corpus], index_dir, counting)
-    assert changed.updated == ["extra.txt"] and changed.removed == ["000_714598442bb43c6e.txt"]
+    assert changed.updated == ["articles/extra.txt"] and changed.removed == ["articles/000_714598442bb43c6e.txt"]
     assert counting.texts - full < 10  # only the one short changed file was embedded
 
     index = ArticleIndex.load(index_dir)
-    assert set(index.documents) == {"002_1f3369877b84a1fb.txt", "extra.txt"}
-    assert "4000万人次" in index.documents["extra.txt"]["text"]
+    assert set(index.documents) == {"articles/002_1f3369877b84a1fb.txt", "articles/extra.txt"}
+    assert "4000万人次" in index.documents["articles/extra.txt"]["text"]
     assert len(index.vector_store) == len(index.chunks) == len(index.chunk_vectors)
     # kept vectors are still the right ones for their chunks
-    i = next(i for i, c in enumerate(index.chunks) if c["doc_id"] == "002_1f3369877b84a1fb.txt")
+    i = next(i for i, c in enumerate(index.chunks) if c["doc_id"] == "articles/002_1f3369877b84a1fb.txt")
     fresh = np.array(embedder.embed_documents([f"{index.chunks[i]['title']}\n{index.chunk_text(i)}"])[0])
     assert float(fresh @ index.chunk_vectors[i]) > 0.99
 
@@ -82,7 +83,7 @@ def test_unreadable_files_are_skipped_and_the_rest_indexed(tmp_path, corpus, emb
     (corpus / "broken.txt").write_bytes(b"\x00\x01\x02binary\x00")
     report = update_index([corpus], tmp_path / "index", embedder)
     assert any("broken.txt" in s for s in report.skipped)
-    assert "extra.txt" in ArticleIndex.load(tmp_path / "index").documents
+    assert "articles/extra.txt" in ArticleIndex.load(tmp_path / "index").documents
 
 
 def test_nothing_indexable_is_an_error_and_writes_nothing(tmp_path, embedder):
@@ -165,7 +166,8 @@ def test_links_pointing_outside_the_folder_and_huge_files_are_skipped(tmp_path, 
     assert any("innocent.txt" in s and "outside" in s for s in report.skipped)
     assert any("huge.txt" in s and "50 MB is larger than" in s for s in report.skipped)
     index = ArticleIndex.load(tmp_path / "index")
-    assert set(index.documents) == {"000_714598442bb43c6e.txt", "002_1f3369877b84a1fb.txt", "extra.txt"}
+    assert set(index.documents) == {"articles/000_714598442bb43c6e.txt", "articles/002_1f3369877b84a1fb.txt",
+                                    "articles/extra.txt"}
     assert not any("不应被索引" in d["text"] for d in index.documents.values())
     # the index folder holds only what the store writes
     assert {p.name for p in (tmp_path / "index").iterdir()} <= {"CURRENT", ".lock"} | {
@@ -182,6 +184,61 @@ def test_every_odd_file_is_indexed_or_skipped_by_name(tmp_path, corpus, embedder
     indexed = set(ArticleIndex.load(tmp_path / "index").documents)
     for name in ("empty.txt", "binary.txt", "latin1.txt", "truncated.html", "blank.md"):
         skipped = [s for s in report.skipped if name in s]
-        assert (name in indexed) != bool(skipped), (name, report.skipped)
-    assert {"empty.txt", "binary.txt", "blank.md"}.isdisjoint(indexed)
-    assert "truncated.html" in indexed and "latin1.txt" in indexed
+        assert (f"articles/{name}" in indexed) != bool(skipped), (name, report.skipped)
+    assert {"articles/empty.txt", "articles/binary.txt", "articles/blank.md"}.isdisjoint(indexed)
+    assert "articles/truncated.html" in indexed and "articles/latin1.txt" in indexed
+
+
+
+def test_two_folders_with_the_same_file_name_keep_both_articles(tmp_path, embedder):
+    from rag import Assistant
+
+    for name, fact in (("a", "河内市2025年接待游客3200万人次。"), ("b", "海防港2025年货物吞吐量达1.8亿吨。")):
+        folder = tmp_path / name / "news"
+        folder.mkdir(parents=True)
+        (folder / "x.txt").write_text(f"新闻\n\n{fact}", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    update_index([tmp_path / "a" / "news"], index_dir, embedder)
+    report = update_index([tmp_path / "b" / "news"], index_dir, embedder)
+    assert report.added == ["news-2/x.txt"] and not report.updated and not report.removed
+    assistant = Assistant(index_dir, embedder=embedder)
+    assert set(assistant.index.documents) == {"news/x.txt", "news-2/x.txt"}
+    assert "3200万人次" in assistant.ask("2025年河内市接待游客多少人次？").text
+    assert "1.8亿吨" in assistant.ask("海防港2025年货物吞吐量是多少？").text
+
+
+def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, embedder):
+    import json
+
+    from rag import store
+    from rag.errors import CorruptIndexError
+
+    index_dir = tmp_path / "index"
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "x.txt").write_text("新闻\n\n河内市2025年接待游客3200万人次。", encoding="utf-8")
+    update_index([folder], index_dir, embedder)
+    manifest = store.live_generation(index_dir) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["format_version"] = 1
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CorruptIndexError, match="format 1.*--rebuild"):
+        ArticleIndex.load(index_dir)
+
+
+def test_an_index_follows_its_folder_to_a_new_place(tmp_path, embedder):
+    old_place = tmp_path / "old" / "news"
+    old_place.mkdir(parents=True)
+    for name, fact in (("x.txt", "河内市2025年接待游客3200万人次。"), ("y.txt", "海防港2025年货物吞吐量达1.8亿吨。")):
+        (old_place / name).write_text(f"新闻\n\n{fact}", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    update_index([old_place], index_dir, embedder)
+    new_place = tmp_path / "new" / "news"
+    new_place.parent.mkdir()
+    old_place.rename(new_place)  # as on another machine: the recorded folder is gone
+    moved = update_index([new_place], index_dir, embedder)
+    assert sorted(moved.unchanged) == ["news/x.txt", "news/y.txt"] and not moved.added and not moved.removed
+    (new_place / "y.txt").unlink()
+    pruned = update_index([new_place], index_dir, embedder)
+    assert pruned.removed == ["news/y.txt"]
+    assert ArticleIndex.load(index_dir).documents["news/x.txt"]["root"] == str(new_place.resolve())

@@ -20,7 +20,7 @@ def test_seed_article_is_cleaned(tmp_path):
     from conftest import SEEDS
 
     files, warnings = find_source_files([SEEDS])
-    assert [f.doc_id for f in files] == [SEED_A, "002_1f3369877b84a1fb.txt"] and not warnings
+    assert [f.doc_id for f in files] == [f"seeds/{SEED_A}", "seeds/002_1f3369877b84a1fb.txt"] and not warnings
     article = read_article(files[0])
     assert article.title == "越中关系在积极有利的基础上发展"
     assert article.date == "2023-12-11"
@@ -37,7 +37,7 @@ def test_doc_ids_are_relative_to_the_indexed_folder(tmp_path):
     (tmp_path / "b.html").write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     files, _ = find_source_files([tmp_path])
-    assert sorted(f.doc_id for f in files) == ["b.html", "sub/a.md"]
+    assert sorted(f.doc_id for f in files) == [f"{tmp_path.name}/b.html", f"{tmp_path.name}/sub/a.md"]
 
 
 def test_html_drops_scripts_and_takes_title(tmp_path):
@@ -68,3 +68,18 @@ def test_unsupported_and_missing_paths_are_reported(tmp_path):
     assert files == []
     assert any("x.pdf" in w and "unsupported" in w for w in warnings)
     assert any("missing.txt" in w for w in warnings)
+
+
+def test_same_file_name_in_two_folders_gets_two_ids(tmp_path):
+    from rag.ingest import RootLabels
+
+    for parent in ("a", "b"):
+        (tmp_path / parent / "news").mkdir(parents=True)
+        (tmp_path / parent / "news" / "x.txt").write_text("标题\n\n正文。", encoding="utf-8")
+    labels = RootLabels()
+    first, _ = find_source_files([tmp_path / "a" / "news"], labels)
+    second, _ = find_source_files([tmp_path / "b" / "news"], labels)
+    again, _ = find_source_files([tmp_path / "a" / "news" / "x.txt"], labels)
+    assert [f.doc_id for f in first] == ["news/x.txt"]
+    assert [f.doc_id for f in second] == ["news-2/x.txt"]
+    assert [f.doc_id for f in again] == ["news/x.txt"]  # a file on its own belongs to its folder

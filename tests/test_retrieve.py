@@ -23,5 +23,5 @@ def test_langchain_retriever_interface(assistant):
     docs = assistant.retriever.invoke("智慧口岸什么时候投入使用？")
     assert len(docs) == assistant.k
     top = next(d for d in docs[:2] if "2024年12月底" in d.page_content)
-    assert top.metadata["doc_id"] == "000_714598442bb43c6e.txt"
+    assert top.metadata["doc_id"] == "seeds/000_714598442bb43c6e.txt"
     assert {"title", "date", "section", "start", "end", "score"} <= set(top.metadata)

@@ -45,7 +45,7 @@ def test_smart_port_answer_with_citation_and_highlighted_source(page, tmp_path):
     assert "December 2024" in answer and "[1]" in answer
     page.wait_for_function("document.querySelector('#sources mark') !== null", timeout=15000)
     assert page.locator("#sources mark").first.inner_text().startswith("该项目预计于2024年12月底建成投入使用")
-    assert "000_714598442bb43c6e.txt" in page.locator("#sources").inner_text()
+    assert "seeds/000_714598442bb43c6e.txt" in page.locator("#sources").inner_text()
     page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)  # docs' own: bench/screenshot.py
 
 

@@ -47,3 +47,27 @@ def test_failed_upload_leaves_the_index_as_it_was(tmp_path, embedder):
     report = assistant.add_uploads([("bad.txt", bad)])
     assert report.skipped and assistant.documents() == before
     assert not (tmp_path / "index" / "uploads" / "bad.txt").exists()
+
+
+def test_an_upload_never_replaces_an_indexed_article_or_another_upload(tmp_path, seeds_index_dir, embedder):
+    import shutil
+
+    from conftest import SEEDS
+    from rag import Assistant
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    assistant = Assistant(index_dir, embedder=embedder)
+    poison = tmp_path / "poison.txt"
+    poison.write_text("假新闻\n\n智慧口岸项目已于2020年1月取消。", encoding="utf-8")
+    report = assistant.add_uploads([("000_714598442bb43c6e.txt", poison)])
+    assert report.added == ["uploads/000_714598442bb43c6e.txt"] and not report.updated
+    assert assistant.index.documents["seeds/000_714598442bb43c6e.txt"]["text"] == \
+        Assistant(seeds_index_dir, embedder=embedder).index.documents["seeds/000_714598442bb43c6e.txt"]["text"]
+    assert "2024年12月底" in assistant.ask("智慧口岸项目预计什么时候建成投入使用？").text
+    other = tmp_path / "other.txt"
+    other.write_text("另一篇\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
+    second = assistant.add_uploads([("000_714598442bb43c6e.txt", other)])  # a second visitor, same name
+    assert second.added == ["uploads/000_714598442bb43c6e-2.txt"]
+    assert "取消" in assistant.index.documents["uploads/000_714598442bb43c6e.txt"]["text"]
+    assert (SEEDS / "000_714598442bb43c6e.txt").read_text(encoding="utf-8").count("取消") == 0

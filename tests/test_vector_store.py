@@ -109,7 +109,7 @@ def test_milvus_update_delete_and_switch_from_faiss(tmp_path, embedder):
     (corpus / "hanoi.txt").unlink()
     update_index([corpus], index_dir, embedder)  # the index keeps its store; the previous generation keeps hanoi
     after = Assistant(index_dir, embedder=embedder)
-    assert after.index.vector_store.kind == "milvus" and "hanoi.txt" not in after.index.documents
+    assert after.index.vector_store.kind == "milvus" and "corpus/hanoi.txt" not in after.index.documents
     assert after.ask("2025年河内市共接待游客多少人次？").refused
     collection = after.index.store_config["collection"]
     client = after.index.vector_store.client
@@ -117,10 +117,10 @@ def test_milvus_update_delete_and_switch_from_faiss(tmp_path, embedder):
     def rows(doc_id):
         return client.query(collection, filter=f'doc_id == "{doc_id}"', output_fields=["id"])
 
-    assert rows("hanoi.txt")  # still there for readers of the previous generation
+    assert rows("corpus/hanoi.txt")  # still there for readers of the previous generation
     (corpus / "more.txt").write_text("海防港口新闻\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
     update_index([corpus], index_dir, embedder)  # the generation that held hanoi is retired now
-    assert rows("hanoi.txt") == []
+    assert rows("corpus/hanoi.txt") == []
     # what is left is exactly what the two kept generations use
     import numpy as np
 
