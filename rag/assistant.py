@@ -1,7 +1,7 @@
 """The public face of the package: ``Assistant`` and ``answer()``.
 
 >>> from rag import answer
->>> a = answer("When does the smart port open?")        # builds the seeds index on first use
+>>> a = answer("When does the smart port open?")  # builds the seeds index on first use  # doctest: +SKIP
 >>> a.citations[0].quote                                  # doctest: +SKIP
 '该项目预计于2024年12月底建成投入使用,旨在实现通过两个24小时口岸“不关门”、“不等待”的货物通关目标。'
 
@@ -10,6 +10,7 @@ The CLI, the chat page and ``rag eval`` all go through this module.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from rag.schema import Answer
 
 MAX_QUESTION_TOKENS = 256
 DEFAULT_K = 5
+READERS = ("scored", "learned")  # the extractive answerers: hand-set sentence scores, or rag.reader's models
+DEFAULT_READER = "scored"
 
 
 class Assistant:
@@ -38,14 +41,22 @@ class Assistant:
     friends, see ``rag.llm``) and answers extractively when it names no model; ``"extractive"``;
     ``"openai"`` or ``"llamacpp"`` (the rest from the environment); an ``LLMConfig``; any
     LangChain chat model; or a pair ``(LLMConfig.for_chat_model(model, context_window=...), model)``. Model answers are verified against the passages (``rag.grounding``).
+
+    ``reader`` chooses the extractive answerer (it also stands in when a model's answer fails the
+    check): ``"scored"``, sentences scored by hand-set weights (``rag.extractive``, the default), or
+    ``"learned"``, the models trained on public dev sets (``rag.reader``); None reads ``RAG_READER``.
     """
 
-    def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K, llm=None):
+    def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K, llm=None,
+                 reader: str | None = None):
         from embeddings import load_embedder
         from rag.index import ArticleIndex
 
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        self.reader = reader or os.environ.get("RAG_READER") or DEFAULT_READER
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, got {self.reader!r}")
         if index_dir is None:
             index_dir = ensure_default_index(embedder)
         self.index_dir = Path(index_dir)
@@ -66,12 +77,14 @@ class Assistant:
         self._use(index)
 
     def _use(self, index) -> None:
-        from rag.extractive import ExtractiveAnswerer
         from rag.retrieve import HybridRetriever
 
+        if self.reader == "learned":
+            from rag.reader.extractive import LearnedAnswerer as answerer_class
+        else:
+            from rag.extractive import ExtractiveAnswerer as answerer_class
         # One assignment swaps the whole pipeline: a question in flight keeps the old one.
-        self._pipeline = (HybridRetriever(index=index, embedder=self.embedder, k=self.k),
-                          ExtractiveAnswerer(index))
+        self._pipeline = (HybridRetriever(index=index, embedder=self.embedder, k=self.k), answerer_class(index))
 
     def _resolve_llm(self, llm):
         """``(config, chat model)`` for what ``llm`` asks for, or None to answer extractively."""
@@ -209,19 +222,26 @@ class Assistant:
             yield part
 
     def _generate(self, question, *, k, history, llm) -> Iterator[str | Answer]:
-        from rag.conversation import condense_question
+        from rag.conversation import context_helps, merged_question
         from rag.generation import LLMAnswerer
 
         started = time.perf_counter()
         question, notes = prepare_question(question)
         model = self.llm if llm is None else self._resolve_llm(llm)
-        standalone = condense_question(question, history)
-        if standalone != question:
-            notes.append(f"Read as: {standalone}")
         retriever, extractive = self._pipeline
         t0 = time.perf_counter()
-        retrieval = retriever.search(standalone, k=k or self.k)
+        standalone = question
+        retrieval = retriever.search(question, k=k or self.k)
         retrieve_ms = round((time.perf_counter() - t0) * 1000, 2)
+        # A question that cannot stand alone is read with the previous one when that retrieves better.
+        merged = merged_question(question, history)
+        if merged is not None:
+            t = time.perf_counter()
+            with_context = retriever.search(merged, k=k or self.k)
+            retrieve_ms = round(retrieve_ms + (time.perf_counter() - t) * 1000, 2)
+            if context_helps(retrieval, with_context, retriever.index):
+                standalone, retrieval = merged, with_context
+                notes.append(f"Read as: {merged}")
 
         def extractive_answer() -> Answer:
             t = time.perf_counter()

@@ -110,10 +110,28 @@ def clean_article(raw_text: str, *, title: str | None = None, date: str | None =
 
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     if title is None:
-        title = next((ln.strip().lstrip("#").strip() for ln in body.split("\n") if ln.strip()), "")
+        title = find_title(body)
 
     sections = _split_sections(body)
     return CleanArticle(title=title, date=date or found_date, text=body, sections=sections)
+
+
+MAX_TITLE_CHARS = 80
+
+
+def find_title(body: str) -> str:
+    """The first line when it reads as a headline: short, with the article after it. Else no title.
+
+    >>> find_title("越中关系发展\\n\\n谅山省与广西的合作……")
+    '越中关系发展'
+    >>> find_title("黑豹队的防守只丢了 308 分，在联盟中排名第六，同时也以 24 次拦截领先国家橄榄球联盟 (NFL)，成为职业碗的四位选手之一。")
+    ''
+    """
+    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
+    if len(lines) < 2:
+        return ""
+    first = lines[0].lstrip("#").strip()
+    return first if len(first) <= MAX_TITLE_CHARS else ""
 
 
 def _split_sections(body: str) -> list[Section]:

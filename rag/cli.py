@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     add_llm_arguments(p_ask)
+    add_reader_argument(p_ask)
 
     p_eval = sub.add_parser("eval", help="evaluate answers against a test set",
                             description="Evaluate retrieval, answers, citations, refusals and speed on a test set "
@@ -70,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--embedder", default=None, metavar="NAME[,NAME]",
                         help="with --corpus or SQuAD: embedder(s) to build with; several compare them")
     p_eval.add_argument("--out", metavar="DIR", default="eval-report", help="where report.json and report.png go")
+    p_eval.add_argument("--failures", type=int, default=0, metavar="N",
+                        help="also list the N worst answers (unanswerable answered, gold missing, wrong lead)")
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_llm_arguments(p_eval, several=True)
+    add_reader_argument(p_eval)
 
     p_chat = sub.add_parser("chat", help="serve the chat page", description="Serve the Gradio chat page.")
     p_chat.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
@@ -89,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 ANSWERERS = ("extractive", "openai", "llamacpp")
+
+
+def add_reader_argument(parser: argparse.ArgumentParser) -> None:
+    from rag.assistant import READERS
+
+    parser.add_argument("--reader", choices=READERS, default=None,
+                        help="the extractive answerer: scored (hand-set sentence scores) or learned (models trained "
+                             "on public dev sets, rag/reader); default $RAG_READER, else scored")
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
@@ -177,7 +189,7 @@ def _ask(args) -> int:
         raise ValueError(f"-k must be at least 1, got {args.k}")
     llm = llm_choice(args)  # a bad model setting fails before any index is built
     index_dir = args.index or ensure_default_index(progress=True)
-    result = Assistant(index_dir, k=args.k, llm=llm).ask(args.question)
+    result = Assistant(index_dir, k=args.k, llm=llm, reader=args.reader).ask(args.question)
     for note in result.notes:
         print(f"{'warning' if result.fallback else 'note'}: {note}", file=sys.stderr)
     if args.json:
@@ -188,7 +200,7 @@ def _ask(args) -> int:
         print()
         for c in result.citations:
             where = f"{c.doc_id}, {c.date}" if c.date else c.doc_id
-            print(f"[{c.n}] {c.title} ({where}, chars {c.start}–{c.end})")
+            print(f"[{c.n}] {c.title or c.doc_id} ({where}, chars {c.start}–{c.end})")
             print(f"    “{c.quote}”")
     return 0
 
@@ -197,7 +209,7 @@ def _eval(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from rag.eval_cli import print_table, run_evaluations, write_reports
+    from rag.eval_cli import print_failures, print_table, run_evaluations, write_reports
 
     ks = [int(x) for x in str(args.k).split(",") if x.strip()]
     if not ks or min(ks) < 1:
@@ -210,11 +222,13 @@ def _eval(args) -> int:
     llms = [llm_choice(args, name) for name in names] or [llm_choice(args)]
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         reports, warnings = run_evaluations(args.testset, index=args.index, corpus=args.corpus, ks=ks,
-                                            embedders=embedders, llms=llms, scratch=Path(scratch),
+                                            embedders=embedders, llms=llms, reader=args.reader, scratch=Path(scratch),
                                             progress=not args.quiet)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     print_table(reports)
+    if args.failures:
+        print_failures(reports, args.failures)
     paths = write_reports(reports, Path(args.out))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -7,17 +7,23 @@ from pathlib import Path
 
 from rag.evaluation import evaluate, load_testset, write_corpus
 
-TABLE_METRICS = ["recall@1", "recall@5", "mrr@10", "exact_match", "f1", "answer_contains_gold",
-                 "citation_precision", "quote_validity", "refusal_precision", "refusal_recall", "fallback_rate"]
+# (column heading, metric) — short headings keep the table under 100 characters.
+TABLE_COLUMNS = [("R@5", "recall@5"), ("MRR", "mrr@10"), ("leadEM", "lead_em"), ("leadF1", "lead_f1"),
+                 ("given", "lead_given"), ("right", "lead_right"), ("contains", "answer_contains_gold"),
+                 ("refA", "answerable_refused"), ("refU", "unanswerable_refused")]
+LEGEND = ("R@5 recall@5, MRR mrr@10, lead = the short answer the reply opens with: leadEM exact match, "
+          "leadF1 CMRC F1\n(missing lead = 0), given = lead given, right = given leads with F1 >= 0.5; contains = "
+          "whole answer holds the gold;\nrefA/refU = answerable/unanswerable questions refused. "
+          "Everything else (citations, quotes, fallbacks) is in report.json.")
 
 
 def setting_label(report) -> str:
     s = report.settings
-    return f"k={s['k']} {s['embedder']} {s.get('answerer', 'extractive')}"
+    return f"k={s['k']} {s['embedder']} {s.get('answerer', 'extractive')} reader={s.get('reader', 'scored')}"
 
 
 def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders=("e5-small",), llms=(None,),
-                    scratch: Path, progress: bool = False):
+                    reader: str | None = None, scratch: Path, progress: bool = False):
     """One report per (embedder, k, answerer). Builds temporary indexes for ``corpus`` or a SQuAD set's
     paragraphs. ``llms`` holds ``Assistant(llm=...)`` values: None (the environment's choice),
     ``"extractive"`` or an ``LLMConfig``."""
@@ -40,7 +46,7 @@ def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders
     for embedder, index_dir in index_dirs.items():
         for llm in llms:
             for k in ks:
-                assistant = Assistant(index_dir, k=k, llm=llm)
+                assistant = Assistant(index_dir, k=k, llm=llm, reader=reader)
                 report = evaluate(testset, assistant, k=k, progress=progress)
                 warnings += [w for w in report.warnings if w not in warnings]
                 reports.append(report)
@@ -48,22 +54,42 @@ def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders
 
 
 def print_table(reports) -> None:
-    """One row per setting and language: the headline metrics."""
-    header = ["setting", "lang", "n"] + TABLE_METRICS + ["median ms", "p95 ms"]
-    rows = []
+    """One block per setting, one row per language: the headline metrics, then a legend."""
+    header = ["lang", "n"] + [h for h, _ in TABLE_COLUMNS] + ["ms"]
     for r in reports:
-        setting = setting_label(r)
+        print(setting_label(r))
+        rows = []
         for lang, block in r.metrics.items():
             if lang == "latency_ms":
                 continue
-            cells = [setting, lang, str(block["questions"])]
-            cells += ["–" if block.get(m) is None else f"{block[m]:.3f}" for m in TABLE_METRICS]
-            cells += [f"{r.metrics['latency_ms']['median']:.1f}", f"{r.metrics['latency_ms']['p95']:.1f}"]
+            cells = [lang, str(block["questions"])]
+            cells += ["–" if block.get(m) is None else f"{block[m]:.3f}" for _, m in TABLE_COLUMNS]
+            cells.append(f"{r.metrics['latency_ms']['median']:.0f}")
             rows.append(cells)
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+        print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+        for row in rows:
+            print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        print()
+    print(LEGEND)
+
+
+def print_failures(reports, n: int) -> None:
+    """The ``n`` worst answers of each setting, with the gold and what was said."""
+    from rag.evaluation import worst
+
+    for r in reports:
+        bad = worst(r.predictions, n)
+        print(f"\n{len(bad)} worst answers — {setting_label(r)}")
+        for p in bad:
+            said = "REFUSED" if p.refused else (p.answer_span or "(no lead)")
+            gold = " | ".join(p.gold) if p.gold else "(unanswerable)"
+            print(f"- [{p.qid}] {p.question}\n    gold: {gold}\n    lead: {said}\n    answer: {_short(p.answer)}")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def write_reports(reports, out_dir: Path) -> list[Path]:

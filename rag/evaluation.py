@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rag.language import detect_language
 from rag.markers import strip_markers
-from rag.metrics import contains_gold, exact_match, f1, percentile, recall_at, reciprocal_rank
+from rag.metrics import RIGHT_F1, contains_gold, exact_match, f1, percentile, recall_at, reciprocal_rank
 
 
 @dataclass
@@ -66,7 +66,8 @@ def _load_jsonl(text: str) -> TestSet:
             question = row["question"]
             if not isinstance(question, str) or not question.strip():
                 raise ValueError("empty question")
-            answers = [str(a) for a in (row.get("answers") or [])]
+            # XQuAD's English questions carry English answers too; either language counts as right.
+            answers = list(dict.fromkeys(str(a) for a in (row.get("answers") or []) + (row.get("answers_en") or [])))
             questions.append(TestQuestion(
                 qid=str(row.get("qid", lineno)), question=question, answers=answers,
                 doc_id=row.get("doc_id"), evidence=row.get("evidence"),
@@ -114,6 +115,7 @@ class Prediction:
     scores: dict
     fallback: str | None = None  # with a language model: why the extractive answer was used instead
     generation: dict | None = None
+    gold: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -144,7 +146,11 @@ def _relevant(q: TestQuestion, doc_id: str, text: str) -> bool:
 
 
 def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
-    """Ask one question and score the answer against the gold."""
+    """Ask one question and score the answer against the gold.
+
+    The *lead* is the short answer the reply opens with (``Answer.answer_span``); a model's answer
+    (not a fallback) is its own words. A missing lead scores 0 for exact match and F1.
+    """
     result = assistant.ask(q.question, k=k)
     # Ranking metrics look ten deep whatever k the answer used.
     ranked = assistant.retriever.search(q.question, k=10).passages
@@ -152,18 +158,21 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
     documents = assistant.index.documents
     quotes_valid = all(documents[c.doc_id]["text"][c.start:c.end] == c.quote for c in result.citations)
     if result.generation is not None and result.fallback is None:
-        predicted = strip_markers(result.text)  # the model's own words are the answer
+        lead = strip_markers(result.text)  # the model's own words are the answer
     else:
-        predicted = result.answer_span or (result.citations[0].quote if result.citations else result.text)
+        lead = result.answer_span
     scored = not result.refused and q.answerable
     supported = [
         bool((q.evidence and q.evidence in c.text) or any(a and a in c.text for a in q.answers))
         for c in result.citations
     ]
+    lead_f1 = f1(lead, q.answers) if scored and lead else 0.0
     scores = {
         "hit@1": recall_at(hits, 1), "hit@5": recall_at(hits, 5), "rr@10": reciprocal_rank(hits, 10),
-        "em": exact_match(predicted, q.answers) if scored else 0.0,
-        "f1": f1(predicted, q.answers) if scored else 0.0,
+        "lead_given": bool(scored and lead),
+        "lead_em": exact_match(lead, q.answers) if scored and lead else 0.0,
+        "lead_f1": lead_f1,
+        "lead_right": bool(scored and lead and lead_f1 >= RIGHT_F1),
         "contains": contains_gold(result.text, q.answers) if scored else 0.0,
         "citation_precision": sum(supported) / len(supported) if supported else None,
         "quotes_valid": quotes_valid,
@@ -175,30 +184,39 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
                    for c in result.citations],
         retrieved=[{"doc_id": p.doc_id, "score": p.score} for p in result.passages],
         timings=result.timings, scores=scores, fallback=result.fallback, generation=result.generation,
+        gold=q.answers,
     )
 
 
 def summarize(predictions: list[Prediction]) -> dict:
-    """Metrics overall and per question language."""
+    """Metrics overall and per question language.
+
+    Lead: ``lead_em`` and ``lead_f1`` (CMRC's F1) over answerable questions, a missing lead counting 0;
+    ``lead_given``, the share of answerable questions answered with a lead; ``lead_right``, the share of
+    given leads with F1 ≥ 0.5. Whole answer: ``answer_contains_gold``. Refusals both ways:
+    ``answerable_refused`` and ``unanswerable_refused``.
+    """
 
     def block(rows: list[Prediction]) -> dict:
         answerable = [r for r in rows if r.answerable]
         mean = lambda xs: round(statistics.fmean(xs), 4) if xs else None  # noqa: E731
-        refused = [r for r in rows if r.refused]
         unanswerable = [r for r in rows if not r.answerable]
+        given = [r for r in answerable if r.scores["lead_given"]]
         cited = [r.scores["citation_precision"] for r in rows if r.scores["citation_precision"] is not None]
         return {
-            "questions": len(rows), "answerable": len(answerable),
+            "questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
             "recall@1": mean([r.scores["hit@1"] for r in answerable]),
             "recall@5": mean([r.scores["hit@5"] for r in answerable]),
             "mrr@10": mean([r.scores["rr@10"] for r in answerable]),
-            "exact_match": mean([r.scores["em"] for r in answerable]),
-            "f1": mean([r.scores["f1"] for r in answerable]),
+            "lead_em": mean([r.scores["lead_em"] for r in answerable]),
+            "lead_f1": mean([r.scores["lead_f1"] for r in answerable]),
+            "lead_given": mean([float(r.scores["lead_given"]) for r in answerable]),
+            "lead_right": mean([float(r.scores["lead_right"]) for r in given]),
             "answer_contains_gold": mean([r.scores["contains"] for r in answerable]),
+            "answerable_refused": mean([float(r.refused) for r in answerable]),
+            "unanswerable_refused": mean([float(r.refused) for r in unanswerable]),
             "citation_precision": mean(cited),
             "quote_validity": mean([float(r.scores["quotes_valid"]) for r in rows]),
-            "refusal_precision": round(sum(not r.answerable for r in refused) / len(refused), 4) if refused else None,
-            "refusal_recall": round(sum(r.refused for r in unanswerable) / len(unanswerable), 4) if unanswerable else None,
             # with a language model: the share of answers where the extractive answer had to stand in
             "fallback_rate": mean([float(r.fallback is not None) for r in rows]) if any(
                 r.generation is not None for r in rows) else None,
@@ -211,6 +229,19 @@ def summarize(predictions: list[Prediction]) -> dict:
     out["latency_ms"] = {"median": round(statistics.median(latencies), 2),
                          "p95": round(percentile(latencies, 95), 2)}
     return out
+
+
+def worst(predictions: list[Prediction], n: int) -> list[Prediction]:
+    """The ``n`` answers that failed worst: unanswerable ones answered, answerable ones refused or
+    missing the gold, then wrong leads."""
+    def badness(p: Prediction) -> tuple:
+        if not p.answerable:
+            return (0 if p.refused else 3, 0.0)
+        if p.refused:
+            return (3, 0.0)
+        return (2 if not p.scores["contains"] else (1 if p.scores["lead_given"] and not p.scores["lead_right"] else 0),
+                -p.scores["lead_f1"])
+    return sorted((p for p in predictions if badness(p)[0] > 0), key=badness, reverse=True)[:n]
 
 
 def evaluate(testset, assistant, *, k: int = 5, progress: bool = False) -> Report:
@@ -227,5 +258,6 @@ def evaluate(testset, assistant, *, k: int = 5, progress: bool = False) -> Repor
     predictions = [score_question(assistant, q, k=k)
                    for q in tqdm(testset.questions, desc="Evaluating", unit="q", disable=not progress, leave=False)]
     settings = {"k": k, "index": str(assistant.index_dir), "embedder": assistant.index.embedder,
-                "answerer": assistant.answers_with, "questions": len(predictions)}
+                "answerer": assistant.answers_with, "reader": getattr(assistant, "reader", None),
+                "questions": len(predictions)}
     return Report(settings, summarize(predictions), predictions, warnings)

@@ -3,8 +3,8 @@
 Each claim (sentence) of the answer must be supported by a passage it cites:
 
 1. **Numbers and dates**: every number in the claim occurs in the passage (its text, title or
-   date), read with its scale — "USD 4.925 billion" matches 49.25亿美元, "December 2024"
-   matches 2024年12月. Invented dates and amounts, the commonest failure of small models,
+   date), read with its scale and from number words (``rag.quantities``) — "USD 4.925 billion"
+   matches 49.25亿美元, "December 2024" matches 2024年12月, "three gates" does not match 两个. Invented dates and amounts, the commonest failure of small models,
    fail here whatever the wording.
 2. **Content**: the claim shares enough of its words with the passage, weighted by idf.
    A Chinese claim needs ``MIN_CLAIM_OVERLAP`` of its words in the passage. An English claim
@@ -30,7 +30,6 @@ answer instead.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -42,6 +41,7 @@ from rag.injection import looks_like_instructions
 from rag.language import has_cjk
 from rag.lexical import is_number, tokenize
 from rag.markers import Claim, split_claims
+from rag.quantities import number_readings, numbers_supported
 from rag.schema import Citation, Passage
 from rag.sentences import split_sentences
 
@@ -56,23 +56,6 @@ _REFUSAL = re.compile(
     r"cannot (answer|find|be found)|can't (answer|find)|没有提到|未提及|没有提及|无法回答|没有相关|未涉及|没有说明|并未提到|找不到",
     re.I,
 )
-_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), start=1)}
-_MONTH_ABBR = {m[:3]: i for m, i in _MONTHS.items()}
-_CN_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
-_EN_SCALE = {"trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3}
-_NUMBER = re.compile(r"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿|万|千|trillion|billion|million|thousand)?", re.I)
-_MONTH_WORD = re.compile(r"\b(" + "|".join(list(_MONTHS) + list(_MONTH_ABBR)) + r")\b\.?", re.I)
-_MONTH_NAMES = "|".join(_MONTHS) + "|" + "|".join(_MONTH_ABBR)
-# Dates are checked whole: "12 December 2023" is not supported by a passage that has 2023, 12 and December apart.
-_DATES = [
-    (re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月(?:份)?(?:\s*(\d{1,2})\s*[日号])?"), ("y", "m", "d")),
-    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAMES})\.?,?(?:\s+(\d{{4}}))?", re.I), ("d", "mn", "y")),
-    (re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\d),?(?:\s+(\d{{4}}))?", re.I), ("mn", "d", "y")),
-    (re.compile(rf"\b({_MONTH_NAMES})\.?,?\s+(?:of\s+)?(\d{{4}})\b", re.I), ("mn", "y")),
-    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
-]
 
 
 @dataclass
@@ -111,76 +94,6 @@ class Verdict:
                 for c in self.claims
             ],
         }
-
-
-def find_dates(text: str) -> tuple[list[tuple], str]:
-    """Dates in ``text`` as (year, month, day) with None for parts not given, and the text without them.
-
-    >>> find_dates("预计于2024年12月底建成，12 December 2023 and May 6")[0]
-    [(2024, 12, None), (2023, 12, 12), (None, 5, 6)]
-    """
-    found: list[tuple[int, tuple]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern, parts in _DATES:
-        for m in pattern.finditer(text):
-            if any(m.start() < end and start < m.end() for start, end in taken):
-                continue
-            values = dict(zip(parts, m.groups()))
-            if "mn" in values:
-                word = values.pop("mn").lower()
-                values["m"] = str(_MONTHS.get(word) or _MONTH_ABBR[word[:3]])
-            date = tuple(int(values[k]) if values.get(k) else None for k in ("y", "m", "d"))
-            if date[1] is not None and not 1 <= date[1] <= 12:
-                continue
-            found.append((m.start(), date))
-            taken.append((m.start(), m.end()))
-    rest = text
-    for start, end in sorted(taken, reverse=True):
-        rest = rest[:start] + " " + rest[end:]
-    return [d for _, d in sorted(found)], rest
-
-
-def _date_supported(claim: tuple, available: list[tuple]) -> bool:
-    return any(all(c is None or a is None or c == a for c, a in zip(claim, date))
-               and sum(c is not None and c == a for c, a in zip(claim, date)) >= sum(c is not None for c in claim)
-               for date in available)
-
-
-def numeric_values(text: str) -> set[float]:
-    """Numbers in ``text``, each as written and scaled by its unit; months named in English as 1–12.
-
-    >>> sorted(numeric_values("约达49.25亿美元"))
-    [49.25, 4925000000.0]
-    >>> sorted(numeric_values("by the end of December 2024"))
-    [12.0, 2024.0]
-    """
-    values: set[float] = set()
-    for readings in _claim_numbers(text):
-        values.update(readings)
-    return values
-
-
-def _claim_numbers(text: str) -> list[set[float]]:
-    """Each number of a text with its possible readings (as written, scaled)."""
-    out = []
-    for m in _NUMBER.finditer(text):
-        try:
-            value = float(m.group(1).replace(",", ""))
-        except ValueError:
-            continue
-        unit = (m.group(2) or "").lower()
-        scale = _CN_SCALE.get(unit) or _EN_SCALE.get(unit)
-        out.append({value, value * scale} if scale else {value})
-    for m in _MONTH_WORD.finditer(text):
-        word = m.group(1).lower()
-        if word == "may" and not re.search(r"\d", text[m.end(): m.end() + 6] + text[max(0, m.start() - 4): m.start()]):
-            continue  # the verb "may", not the month
-        out.append({float(_MONTHS.get(word) or _MONTH_ABBR[word[:3]])})
-    return out
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
 class GroundingChecker:
@@ -287,27 +200,17 @@ class GroundingChecker:
         source = f"{header} {' '.join(sentences)}"
         sentence_ids = self._quotable(passage)
         similarity = float(np.max(self.index.sentence_vectors[sentence_ids] @ vector)) if sentence_ids else 0.0
-        if not _claim_numbers(claim):
+        if not number_readings(claim):
             return self._overlap(claim, source), similarity, True
         sentences = sentences or [header]
         windows = [f"{header} " + " ".join(sentences[max(0, i - NUMBER_WINDOW + 1): i + 1])
                    for i in range(len(sentences))]
-        if not any(self._numbers_supported(claim, w) for w in windows):
+        if not any(numbers_supported(claim, w) for w in windows):
             return 0.0, similarity, False
         overlap = self._overlap(claim, source)
         if self._question:  # a claim stating a number may leave its subject to the question
             overlap = max(overlap, self._overlap(f"{self._question} {claim}", source))
         return overlap, similarity, True
-
-    @staticmethod
-    def _numbers_supported(claim: str, source: str) -> bool:
-        """Every date of the claim is a date of the source; every other number is a number of it."""
-        claim_dates, claim_rest = find_dates(claim)
-        source_dates, _ = find_dates(source)
-        if not all(_date_supported(d, source_dates) for d in claim_dates):
-            return False
-        available = numeric_values(source)
-        return all(any(_close(r, v) for r in readings for v in available) for readings in _claim_numbers(claim_rest))
 
     def _overlap(self, claim: str, source: str) -> float:
         """Idf-weighted share of the claim's words found in ``source`` (see the module docstring)."""

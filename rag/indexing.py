@@ -221,9 +221,8 @@ def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap
                 "section": meta["section"], "start": meta["start"], "end": meta["end"], "sentence_ids": ids,
             })
             # The title gives a chunk its topic; related-news chunks belong to other stories.
-            chunk_inputs.append(
-                f"{article.title}\n{piece.page_content}" if meta["section"] == "main" else piece.page_content
-            )
+            titled = article.title and meta["section"] == "main"
+            chunk_inputs.append(f"{article.title}\n{piece.page_content}" if titled else piece.page_content)
         documents[article.doc_id]["n_chunks"] = sum(1 for c in chunks if c["doc_id"] == article.doc_id)
     for doc_id in keep:
         documents[doc_id]["n_chunks"] = sum(1 for c in chunks if c["doc_id"] == doc_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CHART_METRICS = ["recall@1", "recall@5", "mrr@10", "exact_match", "f1", "answer_contains_gold", "citation_precision"]
+CHART_METRICS = ["recall@5", "lead_em", "lead_f1", "lead_given", "lead_right", "answer_contains_gold",
+                 "answerable_refused", "unanswerable_refused"]
 
 
 def _label(report) -> str:

@@ -30,6 +30,7 @@ from rag.schema import Passage
 
 RRF_K = 60  # the usual reciprocal-rank constant; flattens the head of each list
 TRANSLATED_WEIGHT = 1.0  # see the module docstring
+FILTERED_DEPTH = 5000  # chunks a filtered dense search looks through before filtering
 
 
 @dataclass
@@ -68,7 +69,9 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     candidates: int = 50
 
-    def search(self, question: str, k: int | None = None) -> RetrievalResult:
+    def search(self, question: str, k: int | None = None, *, keep=None) -> RetrievalResult:
+        """The ``k`` best passages for ``question``. ``keep``, given a chunk's record (``doc_id``,
+        ``date``, ``section``…), says whether that chunk may be returned."""
         k = k or self.k
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -82,14 +85,20 @@ class HybridRetriever(BaseRetriever):
         if n == 0:
             return RetrievalResult([], qvec, tokens, language, 0.0, terms, translated, coverage)
         depth = min(n, max(self.candidates, 4 * k))
+        allowed = (lambda i: True) if keep is None else (lambda i: keep(index.chunks[i]))
 
-        dense = dict(index.vector_store.search(qvec, depth))
+        # Filtered searches look deeper (a few thousand chunks: all of a small index), then drop what is not allowed.
+        dense_depth = depth if keep is None else min(n, max(4 * depth, FILTERED_DEPTH))
+        dense = {i: s for i, s in index.vector_store.search(qvec, dense_depth) if allowed(i)}
 
         lexical: dict[int, float] = {}
         if weight > 0 and terms:
             scores = index.bm25_scores(terms)
-            top = np.argsort(-scores)[:depth]
-            lexical = {int(i): float(scores[i]) for i in top if scores[i] > 0}
+            for i in np.argsort(-scores):
+                if scores[i] <= 0 or len(lexical) >= depth:
+                    break
+                if allowed(int(i)):
+                    lexical[int(i)] = float(scores[i])
 
         fused: dict[int, float] = {}
         for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):

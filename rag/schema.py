@@ -53,7 +53,10 @@ class Answer:
     """An answer to one question.
 
     ``refused`` is True when the articles do not hold the answer; ``text`` then says so
-    and ``citations`` is empty. ``timings`` holds milliseconds per stage.
+    and ``citations`` is empty. ``timings`` holds milliseconds per stage. ``answer_span`` is the short
+    answer the text leads with (None when the reader was not sure enough to give one);
+    ``confidence`` holds the reader's probabilities that the passages answer the question and that
+    the lead is right.
 
     With a language model, ``generation`` holds the model, the token budget used, token counts,
     tokens/s, the model's own text and how its claims were verified; ``fallback`` says why the
@@ -73,6 +76,7 @@ class Answer:
     answer_span: str | None = None
     fallback: str | None = None
     generation: dict | None = None
+    confidence: dict | None = None  # the extractive reader's probabilities: answerable, lead
 
     def to_dict(self) -> dict:
         return asdict(self)

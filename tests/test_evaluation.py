@@ -62,7 +62,9 @@ def test_rag_eval_on_the_project_testset_with_compare(seeds_index_dir, tmp_path)
     k5 = data[1]
     metrics = k5["metrics"]
     assert metrics["en"]["recall@5"] >= 0.95 and metrics["zh"]["recall@5"] >= 0.95
-    assert metrics["all"]["quote_validity"] == 1.0 and metrics["all"]["refusal_recall"] == 1.0
+    assert metrics["all"]["quote_validity"] == 1.0 and metrics["all"]["unanswerable_refused"] == 1.0
+    assert metrics["all"]["answerable_refused"] <= 0.05
+    assert 0 < metrics["all"]["lead_given"] <= 1 and metrics["all"]["lead_f1"] > 0.3
     smart = next(p for p in k5["predictions"] if p["qid"] == "en-smartport-open")
     assert smart["answer_span"] == "2024年12月底" and smart["citations"][0]["quote"].startswith("该项目预计于")
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
@@ -95,4 +97,4 @@ def test_evaluate_with_a_language_model_reports_fallbacks(seeds_index_dir, embed
     assert answerable.fallback == "model_declined" and "2024年12月底" in answerable.answer
     assert unanswerable.refused and unanswerable.fallback is None
     assert report.metrics["all"]["fallback_rate"] == 0.5
-    assert report.metrics["all"]["refusal_recall"] == 1.0
+    assert report.metrics["all"]["unanswerable_refused"] == 1.0

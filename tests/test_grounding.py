@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.grounding import GroundingChecker, numeric_values
+from rag.grounding import GroundingChecker
 
 CLAIMS = [json.loads(line) for line in
           (Path(__file__).parent / "data" / "grounding_claims.jsonl").read_text(encoding="utf-8").splitlines()
@@ -47,11 +47,15 @@ def test_invented_claim_is_not_grounded_whichever_passage_it_cites(assistant, ch
             assert verdict.citations == []
 
 
-def test_numbers_are_read_with_their_scale():
-    assert 4.925e9 in numeric_values("约达49.25亿美元")
-    assert 4.925e9 in numeric_values("USD 4.925 billion")
-    assert {12.0, 2024.0} <= numeric_values("the end of December 2024")
-    assert 5.0 not in numeric_values("it may open soon")
+@pytest.mark.parametrize("count,grounded", [("three", False), ("two", True)])
+def test_a_count_in_words_is_checked_against_the_passage(assistant, checker, count, grounded):
+    """The passage says 两个24小时口岸: "three … gates" is an invented number (rag.quantities reads both)."""
+    question = "How many 24-hour border gates does the smart border gate project connect?"
+    passages = assistant.retriever.search(question, k=5).passages
+    n = next(i for i, p in enumerate(passages, start=1) if "两个24小时" in p.text)
+    verdict = checker.check(f"The smart border gate project connects {count} 24-hour border gates [{n}].",
+                            passages, question)
+    assert verdict.grounded == grounded, verdict.to_dict()
 
 
 def test_small_model_hallucination_is_caught(assistant, checker):

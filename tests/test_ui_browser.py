@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -55,6 +54,13 @@ def test_follow_up_leans_on_the_previous_question(page):
     follow_up = _ask(page, "那出口呢？")
     assert "1.56亿美元" in follow_up
     assert "Read as" in page.locator("#sources").inner_text()
+
+
+def test_a_complete_short_question_is_not_glued_to_the_previous_one(page):
+    _ask(page, "When does the smart port open?")
+    second = _ask(page, "Who won Euro 2024?")
+    assert "2024年12月底" not in second and "December 2024" not in second
+    assert "Read as" not in page.locator("#sources").inner_text()
 
 
 def test_page_fetches_nothing_from_outside(page):

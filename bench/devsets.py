@@ -1,0 +1,74 @@
+"""The answerer on the public dev sets (XQuAD zh/en, CMRC 2018 trial, RGB news): `rag eval` figures for each
+set whole and for the fold the reader's training never saw; written to docs/benchmarks.md.
+
+    python bench/devsets.py --work /tmp/rag-train      # indexes built there once (RGB: ~9 min), then reused
+
+The dev sets are read from ../shared/evalsets (never copied into the project); without them this says so
+and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from report import replace_section  # noqa: E402
+from train_reader import HELD_OUT, assistant_for, datasets, fold_of  # noqa: E402
+
+from rag.evaluation import TestSet, evaluate, summarize  # noqa: E402
+
+COLUMNS = [("contains gold", "answer_contains_gold"), ("lead EM", "lead_em"), ("lead F1", "lead_f1"),
+           ("lead given", "lead_given"), ("given lead right", "lead_right"), ("answerable refused", "answerable_refused"),
+           ("unanswerable refused", "unanswerable_refused"), ("recall@5", "recall@5")]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--evalsets", type=Path, default=ROOT.parent / "shared" / "evalsets")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/rag-train"), help="indexes of the dev sets")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args(argv)
+    if not (args.evalsets / "README.md").exists():
+        print(f"no dev sets at {args.evalsets}: nothing to measure", file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    cache: dict = {}
+    rows = []
+    for name, questions, index_dir, corpus, group_of, _ in datasets(args.evalsets, args.work):
+        assistant = assistant_for(index_dir, corpus, cache)
+        started = time.time()
+        report = evaluate(TestSet(questions), assistant, progress=True)
+        held = {q.qid for q in questions if fold_of(group_of(q)) == HELD_OUT}
+        for part, predictions in (("all", report.predictions),
+                                  ("held-out fold", [p for p in report.predictions if p.qid in held])):
+            m = summarize(predictions)["all"]
+            rows.append((name, part, m))
+            print(f"{name:9} {part:14} n={m['questions']:4} " + "  ".join(
+                f"{label} {m[key] if m[key] is not None else '–'}" for label, key in COLUMNS), flush=True)
+        print(f"{name}: {time.time() - started:.0f} s", flush=True)
+    if not args.no_write:
+        table = "\n".join(f"| {name} | {part} | {m['questions']} | " + " | ".join(
+            "–" if m[key] is None else f"{m[key]:.3f}" for _, key in COLUMNS) + " |" for name, part, m in rows)
+        replace_section("Answers on the public dev sets (issue 10)", f"""Measured by `python bench/devsets.py` on
+{platform.machine()}, Python {platform.python_version()}, 2 cores ({time.strftime('%Y-%m-%d')}), k=5, the extractive
+answerer with the reader shipped in `rag/reader/model/`. "held-out fold" is the questions whose group (article;
+RGB: question) the training script (`scripts/train_reader.py`) never trained or tuned on; "all" includes the
+training fold and flatters the model. The lead is the short answer put before the quotes; F1 is CMRC 2018's
+(longest common substring), a lead counts as right from F1 0.5. RGB's unanswerable questions are its own
+must-refuse ones (answer passages left out of the pool).
+
+| set | questions | n | {' | '.join(label for label, _ in COLUMNS)} |
+|---|---|---|{'---|' * len(COLUMNS)}
+{table}
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

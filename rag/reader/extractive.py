@@ -1,0 +1,94 @@
+"""The learned offline answerer (``Assistant(reader="learned")``): lead with the short answer when the
+reader is sure of it, quote the sentence(s) that hold it, or refuse.
+
+Every decision is the reader's learned models' (``rag.reader``): whether the passages answer the question
+at all, which span answers it and whether that span is right often enough to lead with, which sentences to
+quote. The thresholds come with the models (``rag/reader/model/reader.json``). A lead for an English
+question keeps dates and amounts in English: "End of December 2024 (2024年12月底)".
+
+>>> answerer = LearnedAnswerer(index)                                  # doctest: +SKIP
+>>> answerer.answer("谅山省2023年进出口总额是多少？", retrieval).text      # doctest: +SKIP
+'49.25亿美元。经该省的进出口总额约达49.25亿美元,达计划的129%,同比增长60%以上。 [1]'
+"""
+
+from __future__ import annotations
+
+from rag.quantities import find_quantities, render_english
+from rag.reader.features import SentenceCandidate
+from rag.reader.model import ReaderModel, default_model
+from rag.reader.reader import Reader, Reading
+from rag.schema import Answer, Citation
+
+REFUSAL_TEXT = {
+    "en": "The articles do not say. None of the indexed passages answers this question.",
+    "zh": "文章中没有提到这一点：检索到的段落都无法回答这个问题。",
+}
+WHOLE_SENTENCE = 0.9  # a lead this share of its sentence is the quote itself: it is not repeated above it
+
+
+class LearnedAnswerer:
+    """Answer from the retrieved passages with verbatim quotes, or refuse."""
+
+    def __init__(self, index, model: ReaderModel | None = None, *, max_sentences: int = 2):
+        if max_sentences < 1:
+            raise ValueError(f"max_sentences must be at least 1, got {max_sentences}")
+        self.index = index
+        self._model = model  # the shipped one is read on first use: building an index never needs it
+        self.max_sentences = max_sentences
+
+    @property
+    def model(self) -> ReaderModel:
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    def answer(self, question: str, retrieval) -> Answer:
+        reading = Reader(self.index, self.model).read(question, retrieval)
+        language = retrieval.language
+        if not reading.sentences or reading.answerable < self.model.answer_threshold:
+            return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
+                          passages=retrieval.passages, language=language, confidence=_confidence(reading))
+        lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold else None
+        quoted = self._quotes(reading, lead.sentence if lead else None)
+        citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
+        body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+        text = body
+        if lead is not None and len(lead.span.text) < WHOLE_SENTENCE * len(lead.sentence.text):
+            text = f"{self._render_lead(lead.span.text, language)} {body}"
+        return Answer(question=question, text=text, citations=citations, refused=False,
+                      passages=retrieval.passages, language=language,
+                      answer_span=lead.span.text if lead else None, confidence=_confidence(reading))
+
+    def _quotes(self, reading: Reading, lead_sentence: SentenceCandidate | None) -> list[SentenceCandidate]:
+        """The lead's sentence (if any) and the best sentences while they hold their own against the best one."""
+        best = reading.sentences[0]
+        chosen = [lead_sentence] if lead_sentence is not None else []
+        for s in reading.sentences[: self.max_sentences]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s is not lead_sentence and (s is best or s.prob >= self.model.second_quote_ratio * best.prob):
+                chosen.append(s)
+        return chosen
+
+    @staticmethod
+    def _render_lead(span: str, language: str) -> str:
+        separator = "." if language == "en" else "。"
+        if language == "en":
+            for kind in ("date", "number"):
+                whole = [s for s in find_quantities(span, kind) if s.start == 0 and s.end == len(span)]
+                english = render_english(span, kind) if whole else None
+                if english:
+                    return f"{english[0].upper()}{english[1:]} ({span}){separator}"
+        return f"{span}{separator}"
+
+    def _citation(self, n: int, s: SentenceCandidate, retrieval) -> Citation:
+        passage = retrieval.passages[s.passage_rank]
+        return Citation(
+            n=n, doc_id=passage.doc_id, title=passage.title, date=passage.date, section=passage.section,
+            quote=s.text, text=passage.text, score=round(s.prob, 4), start=s.start, end=s.end,
+            chunk_id=passage.chunk_id,
+        )
+
+
+def _confidence(reading: Reading) -> dict:
+    return {"answerable": round(reading.answerable, 4), "lead": round(reading.lead, 4)}

@@ -1,0 +1,57 @@
+"""The reader's trained models and the thresholds chosen with them, read from ``rag/reader/model/``.
+
+``sentence.txt``, ``span.txt``, ``lead.txt`` and ``question.txt`` are LightGBM models in LightGBM's text format;
+``reader.json`` holds the feature names each expects (checked against ``rag.reader.features``), the
+thresholds for giving a lead and for refusing, and the figures the training script measured. All of it
+is written by ``scripts/train_reader.py``; nothing here is set by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.reader.features import LEAD_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from rag.reader.trees import TreeEnsemble
+
+MODEL_DIR = Path(__file__).with_name("model")
+
+
+@dataclass
+class ReaderModel:
+    sentence: TreeEnsemble
+    span: TreeEnsemble
+    lead: TreeEnsemble
+    question: TreeEnsemble
+    lead_threshold: float  # give the best span as the lead from this lead-model probability on
+    answer_threshold: float  # answer (rather than refuse) from this probability on
+    second_quote_ratio: float  # quote a second sentence when its probability is this share of the first's
+    info: dict
+
+    @classmethod
+    def load(cls, folder: Path = MODEL_DIR) -> "ReaderModel":
+        folder = Path(folder)
+        try:
+            info = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+            models = {name: TreeEnsemble.from_lightgbm_text((folder / f"{name}.txt").read_text(encoding="utf-8"))
+                      for name in ("sentence", "span", "lead", "question")}
+        except (OSError, ValueError, KeyError) as exc:
+            raise RuntimeError(f"The reader's model in {folder} cannot be read ({exc}); "
+                               f"retrain it with: python scripts/train_reader.py") from exc
+        expected = {"sentence": SENTENCE_FEATURES, "span": SPAN_FEATURES, "lead": LEAD_FEATURES,
+                    "question": QUESTION_FEATURES}
+        for name, names in expected.items():
+            if info["features"][name] != names:
+                raise RuntimeError(f"The reader's {name} model was trained on other features than this code "
+                                   f"computes; retrain it with: python scripts/train_reader.py")
+        thresholds = info["thresholds"]
+        return cls(models["sentence"], models["span"], models["lead"], models["question"], thresholds["lead"],
+                   thresholds["answer"], thresholds["second_quote_ratio"], info)
+
+
+@functools.lru_cache(maxsize=1)
+def default_model() -> ReaderModel:
+    """The model shipped with the package, read once per process."""
+    return ReaderModel.load()

@@ -1,0 +1,602 @@
+"""Train the extractive reader's models on the public dev sets; print figures on a held-out fold.
+
+    python scripts/train_reader.py                      # evalsets from ../shared/evalsets
+    python scripts/train_reader.py --evalsets DIR --work /tmp/rag-train --out rag/reader/model
+
+Needs LightGBM (``pip install -e '.[train]'``) and the dev sets (``../shared/evalsets``, never copied into
+the project). Indexes of the dev sets are built once into ``--work`` and reused.
+
+1. Every question is retrieved as the assistant does (k=5) and each sentence of its passages gets the
+   features of ``rag.reader.features``; label: the sentence holds a gold answer.
+2. The sentence model's out-of-fold probabilities pick each question's best sentences; their spans get
+   span features; label: the span is a gold answer (CMRC exact match).
+3. Question features (answer or refuse): positives are questions whose passages hold the answer;
+   negatives are RGB's must-refuse questions, the same questions retrieved with their answer passages
+   removed, and questions whose year was changed to one their evidence does not give.
+4. Thresholds (lead, refusal, second quote) are chosen on the training fold's out-of-fold predictions.
+
+Held out: XQuAD articles, CMRC articles and RGB questions whose group hash % 5 == 0. Nothing about them
+is used for training or for choosing thresholds; the shipped models are the training fold's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.metrics import answer_tokens, f1  # noqa: E402
+from rag.reader.features import (  # noqa: E402
+    LEAD_FEATURES,
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    SPAN_FEATURES,
+    question_features,
+    question_terms,
+    sentence_candidates,
+    lead_features,
+    sentence_features,
+    span_choices,
+    span_features,
+)
+from rag.reader.questions import analyze_question  # noqa: E402
+from rag.reader.reader import TOP_SENTENCES, score_spans, softmax  # noqa: E402
+
+K = 5
+FOLDS = 5
+HELD_OUT = 0  # group hash % FOLDS == HELD_OUT
+OFF_TOPIC_SHARE = 0.3
+MINI_SHARE = 0.5  # of the XQuAD and CMRC questions, also asked of two-article collections (see mini_collections)
+ANSWERABLE_VARIANTS = ("asked", "mini")  # the others must be refused
+# The dev sets' must-refuse questions cannot all be refused without refusing many answerable ones (the script
+# prints the trade-off); a refused answerable question costs less than an answered unanswerable one.
+MAX_ANSWERABLE_REFUSED = 0.08
+MIN_LEAD_PRECISION = 0.75  # a wrong lead is worse than none
+NEWS_WEIGHT = 4  # RGB is the one news set (the others are encyclopedia text): its questions count this many times
+# Left out of the sentence model: they describe how one corpus lays out its documents (where in an encyclopedia
+# paragraph answers sit, how long its sentences are) rather than whether a sentence answers.
+SENTENCE_IGNORED = ["position", "length", "question_length", "has_quote"]  # questions also asked of another dev set's index, as must-refuse examples
+PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "max_depth": 6, "min_data_in_leaf": 20,
+          "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
+          "num_threads": 2, "seed": 7}
+ROUNDS = {"sentence": 300, "span": 500, "lead": 200, "question": 300}
+
+
+@dataclass
+class Example:
+    dataset: str
+    qid: str
+    question: str
+    answers: list[str]
+    answerable: bool
+    group: str
+    held_out: bool
+    variant: str = "asked"  # or "removed" (answer passages left out), "year" (year changed), "off-topic",
+    # "attribute" (asks about something else), "entity" (about someone or somewhere else)
+    retrieval: object = None
+    info: object = None
+    terms: object = None
+    sentences: list = field(default_factory=list)
+    X_sentence: np.ndarray | None = None
+    y_sentence: np.ndarray | None = None
+    spans: list = field(default_factory=list)
+    X_span: np.ndarray | None = None
+    y_span: np.ndarray | None = None
+    f1_span: np.ndarray | None = None
+    evidence: bool = False  # a retrieved passage holds a gold answer
+    lead: float = 0.0  # the lead model's probability that the best span is right
+    index: object = None  # the index it was asked of
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def holds_gold(text: str, answers: list[str]) -> bool:
+    t = squeeze(text)
+    return any(a.strip() and squeeze(a) in t for a in answers)
+
+
+def fold_of(group: str) -> int:
+    return int(hashlib.sha1(group.encode()).hexdigest(), 16) % FOLDS
+
+
+# ---- data ----------------------------------------------------------------------------------------
+def datasets(evalsets: Path, work: Path):
+    """(name, questions, index folder, corpus folder, group of a question)."""
+    from rag.evaluation import load_testset, write_corpus
+
+    cmrc = load_testset(evalsets / "cmrc2018-trial.json")
+    cmrc_corpus = work / "cmrc-corpus"
+    if not cmrc_corpus.exists():
+        write_corpus(cmrc.corpus, cmrc_corpus)
+    # a group: paragraphs of one article (XQuAD: five neighbouring paragraphs), or one RGB question
+    xquad_doc = lambda doc_id: "xquad-" + str(int(re.search(r"\d+", doc_id.rsplit("/", 1)[-1]).group()) // 5)  # noqa: E731
+    cmrc_doc = lambda doc_id: "cmrc-" + doc_id.rsplit("/", 1)[-1].split("-")[0]  # noqa: E731
+    return [
+        ("xquad-zh", load_testset(evalsets / "xquad-dev/questions_zh.jsonl").questions, work / "idx-xquad",
+         evalsets / "xquad-dev/corpus", lambda q: xquad_doc(q.doc_id), xquad_doc),
+        ("xquad-en", load_testset(evalsets / "xquad-dev/questions_en.jsonl").questions, work / "idx-xquad",
+         evalsets / "xquad-dev/corpus", lambda q: xquad_doc(q.doc_id), xquad_doc),
+        ("cmrc", cmrc.questions, work / "idx-cmrc", cmrc_corpus, lambda q: cmrc_doc(q.doc_id), cmrc_doc),
+        ("rgb", load_testset(evalsets / "rgb-news-dev/questions.jsonl").questions, work / "idx-rgb",
+         evalsets / "rgb-news-dev/corpus", lambda q: "rgb-" + q.qid, None),
+    ]
+
+
+def assistant_for(index_dir: Path, corpus: Path, cache: dict):
+    from rag import Assistant
+    from rag.store import exists
+
+    if index_dir not in cache:
+        if not exists(index_dir):
+            print(f"building {index_dir} from {corpus} (once)", flush=True)
+            Assistant.build([corpus], index_dir, progress=True)
+        cache[index_dir] = Assistant(index_dir, llm="extractive")
+    return cache[index_dir]
+
+
+def collect(example: Example, assistant, keep=None) -> Example:
+    """Retrieve and compute sentence features and labels."""
+    index = assistant.index
+    example.index = index
+    retrieval = assistant.retriever.search(example.question, k=K, keep=keep)
+    example.retrieval = retrieval
+    example.info = analyze_question(example.question)
+    example.terms = question_terms(example.info, retrieval, index)
+    example.sentences = sentence_candidates(retrieval, index)
+    example.X_sentence = sentence_features(example.info, example.terms, example.sentences, retrieval, index)
+    example.y_sentence = np.array([holds_gold(s.text, example.answers) for s in example.sentences], dtype=np.int8)
+    example.evidence = any(holds_gold(p.text, example.answers) for p in retrieval.passages)
+    return example
+
+
+def collect_spans(example: Example) -> None:
+    example.sentences.sort(key=lambda s: -s.prob)
+    top = example.sentences[:TOP_SENTENCES]
+    example.spans = span_choices(top)
+    ranks = {s.sentence_id: r for r, s in enumerate(top)}
+    example.X_span = span_features(example.info, example.terms, example.spans, ranks, example.retrieval)
+    golds = [answer_tokens(a) for a in example.answers if a.strip()]
+    example.y_span = np.array([answer_tokens(c.span.text) in golds for c in example.spans], dtype=np.int8)
+    example.f1_span = np.array([f1(c.span.text, example.answers) for c in example.spans], dtype=np.float32)
+
+
+# Things a question may ask about that an article does not give: swapped in for the one it asks about.
+ATTRIBUTES = "人口 面积 失业率 首都 平均气温 海拔 预算 票房 利润 工资 身高 年龄 出生地 妻子 总部 市值 股价 产量 死亡人数 校长".split()
+ATTRIBUTES_EN = ("population", "unemployment rate", "area", "capital", "average temperature", "altitude", "budget",
+                 "box office", "profit", "salary", "height", "age", "birthplace", "wife", "headquarters",
+                 "market value", "share price", "output", "death toll", "principal", "price", "weight")
+
+
+def mini_collections(base: dict, doc_id: str, assistant, group_of_doc, doc_groups, rng) -> list[Example]:
+    """The question asked of a two-article collection, as over the seeds: its own article and another
+    (answerable); two other articles (must refuse); its own and another, the question asking about an
+    attribute they do not give (must refuse)."""
+    own = group_of_doc(doc_id)
+    others = [g for g in doc_groups if g != own]
+    if len(others) < 2:
+        return []
+
+    def within(groups):
+        return lambda c: group_of_doc(c["doc_id"]) in groups
+
+    pair = {own, rng.choice(others)}
+    out = []
+    mini = collect(Example(**base, variant="mini"), assistant, keep=within(pair))
+    if mini.evidence:
+        out.append(mini)
+    elsewhere = collect(Example(**base, variant="mini-off"), assistant, keep=within(set(rng.sample(others, 2))))
+    if not elsewhere.evidence:
+        out.append(elsewhere)
+    for variant, changed_question in perturbations(base["question"], assistant, rng):
+        if variant != "attribute":
+            continue
+        changed = collect(Example(**{**base, "question": changed_question}, variant="mini-attribute"), assistant,
+                          keep=within(pair))
+        if not changed.evidence and not any(_new_words(base["question"], changed_question) & _tokens_of(p.text)
+                                            for p in changed.retrieval.passages):
+            out.append(changed)
+    return out
+
+
+def perturbations(question: str, assistant, rng):
+    """Must-refuse variants of a Chinese question: the thing it asks about swapped for another attribute;
+    a person or place it names swapped for another the collection mentions."""
+    from rag.reader.candidates import tag_words
+    from rag.reader.questions import analyze_question
+
+    info = analyze_question(question)
+    out = []
+    asked = info.asked
+    if info.language == "en":
+        if asked and re.search(rf"\b{re.escape(asked)}\b", question, re.I) and rng.random() < 0.5:
+            other = rng.choice([a for a in ATTRIBUTES_EN if a != asked])
+            out.append(("attribute", re.sub(rf"\b{re.escape(asked)}\b", other, question, count=1, flags=re.I)))
+        return out
+    if asked and len(asked) >= 2 and asked in question and rng.random() < 0.5:
+        out.append(("attribute", question.replace(asked, rng.choice([a for a in ATTRIBUTES if a != asked]), 1)))
+    names = [w for w in tag_words(question) if w.tag in ("nr", "ns", "nt") and len(w.text) >= 2]
+    if names and rng.random() < 0.5:
+        name = rng.choice(names)
+        pool = _name_pool(assistant.index, name.tag)
+        others = [n for n in pool if n != name.text and name.text not in n and n not in name.text]
+        if others:
+            out.append(("entity", question.replace(name.text, rng.choice(others), 1)))
+    return out
+
+
+_POOLS: dict = {}
+
+
+def _name_pool(index, tag: str) -> list[str]:
+    """Names of one kind (people, places, organisations) found in a sample of the collection's sentences."""
+    from rag.reader.candidates import tag_words
+
+    key = (id(index), tag)
+    if key not in _POOLS:
+        sample = random.Random(3).sample(range(len(index.sentences)), min(400, len(index.sentences)))
+        _POOLS[key] = sorted({w.text for j in sample for w in tag_words(index.sentence_text(j))
+                              if w.tag == tag and len(w.text) >= 2})
+    return _POOLS[key]
+
+
+def _tokens_of(text: str) -> set[str]:
+    from rag.lexical import tokenize
+
+    return set(tokenize(text))
+
+
+def _new_words(before: str, after: str) -> set[str]:
+    return _tokens_of(after) - _tokens_of(before)
+
+
+# ---- models --------------------------------------------------------------------------------------
+def train(X, y, rounds, query=None, params=None, repeat=None):
+    """A LightGBM model; ``repeat`` (whole numbers per row) counts some rows (a question's, for ranking) more."""
+    import lightgbm as lgb
+
+    params = {**PARAMS, **(params or {})}
+    if repeat is not None and (repeat > 1).any():
+        rows = np.repeat(np.arange(len(y)), repeat)
+        if query is not None:  # each copy of a question is a question of its own
+            copy = np.concatenate([np.arange(r) for r in repeat])
+            query = query[rows] * int(repeat.max()) + copy
+        X, y = X[rows], y[rows]
+    if query is not None:  # rows of one question together, for a ranking objective
+        order = np.argsort(query, kind="stable")
+        _, sizes = np.unique(query[order], return_counts=True)
+        return lgb.train(params, lgb.Dataset(X[order], y[order], group=sizes), rounds)
+    return lgb.train(params, lgb.Dataset(X, y), rounds)
+
+
+def out_of_fold(X, y, groups, rounds, query=None, params=None, repeat=None):
+    """Predictions for every row from a model that did not see its group."""
+    oof = np.zeros(len(y))
+    unique = sorted(set(groups))
+    fold = {g: i % FOLDS for i, g in enumerate(random.Random(11).sample(unique, len(unique)))}
+    fold_of_row = np.array([fold[g] for g in groups])
+    for f in range(FOLDS):
+        test = fold_of_row == f
+        model = train(X[~test], y[~test], rounds, None if query is None else query[~test], params,
+                      None if repeat is None else repeat[~test])
+        oof[test] = model.predict(X[test])
+    return oof
+
+
+def stack(examples, attr):
+    parts = [getattr(e, attr) for e in examples if getattr(e, attr) is not None and len(getattr(e, attr))]
+    return np.vstack(parts) if parts and parts[0].ndim == 2 else np.concatenate(parts)
+
+
+def weights_of(examples, attr):
+    return np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in examples for _ in range(len(getattr(e, attr)))])
+
+
+def rows_group(examples, attr):
+    return [e.group for e in examples for _ in range(len(getattr(e, attr)))]
+
+
+# ---- main ----------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--evalsets", type=Path, default=ROOT.parent / "shared" / "evalsets")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/rag-train"), help="indexes of the dev sets")
+    parser.add_argument("--out", type=Path, default=ROOT / "rag" / "reader" / "model")
+    parser.add_argument("--limit", type=int, default=0, help="questions per dataset (a quick trial)")
+    parser.add_argument("--only", default="", help="comma-separated datasets (xquad-zh,xquad-en,cmrc,rgb)")
+    args = parser.parse_args(argv)
+    try:
+        import lightgbm  # noqa: F401
+    except ImportError:
+        print("LightGBM is needed for training: pip install -e '.[train]'", file=sys.stderr)
+        return 2
+    if not (args.evalsets / "README.md").exists():
+        print(f"no dev sets at {args.evalsets}", file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    assistants: dict = {}
+    examples: list[Example] = []
+    rng = random.Random(5)
+    only = {x for x in args.only.split(",") if x}
+    sets = [d for d in datasets(args.evalsets, args.work) if not only or d[0] in only]
+    for d in sets:
+        assistant_for(d[2], d[3], assistants)
+    for name, questions, index_dir, corpus, group_of, group_of_doc in sets:
+        assistant = assistant_for(index_dir, corpus, assistants)
+        doc_groups = sorted({group_of_doc(d) for d in assistant.index.documents}) if group_of_doc else []
+        # another collection's index: the question is about something it does not cover at all
+        elsewhere = [assistant_for(d[2], d[3], assistants) for d in sets if d[2] != index_dir]
+        chosen = questions[: args.limit] if args.limit else questions
+        for q in chosen:
+            group = group_of(q)
+            base = dict(dataset=name, qid=q.qid, question=q.question, answers=q.answers, answerable=q.answerable,
+                        group=group, held_out=fold_of(group) == HELD_OUT)
+            example = collect(Example(**base), assistant)
+            examples.append(example)
+            if not q.answerable or not q.answers:
+                continue
+            # the same question with its answer's passages left out: nothing there answers it
+            gold_doc = q.doc_id
+            texts = assistant.index.documents
+
+            def keep(c, d=gold_doc, a=q.answers, texts=texts):
+                return not (d and c["doc_id"].endswith("/" + d)) and not holds_gold(
+                    texts[c["doc_id"]]["text"][c["start"]:c["end"]], a)
+
+            if doc_groups and rng.random() < MINI_SHARE:
+                examples.extend(mini_collections(base, q.doc_id, assistant, group_of_doc, doc_groups, rng))
+            removed = collect(Example(**base, variant="removed"), assistant, keep=keep)
+            if not removed.evidence:
+                examples.append(removed)
+            if elsewhere and rng.random() < OFF_TOPIC_SHARE:
+                off = collect(Example(**base, variant="off-topic"), rng.choice(elsewhere))
+                if not off.evidence:
+                    examples.append(off)
+            for variant, changed_question in perturbations(q.question, assistant, rng):
+                changed = collect(Example(**{**base, "question": changed_question}, variant=variant), assistant)
+                if not changed.evidence and not any(_new_words(q.question, changed_question) & _tokens_of(p.text)
+                                                    for p in changed.retrieval.passages):
+                    examples.append(changed)
+            years = re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", q.question)
+            if years:
+                shifted = str(int(years[0]) + rng.choice([-3, -2, -1, 1, 2, 3]))
+                changed = collect(Example(**{**base, "question": q.question.replace(years[0], shifted)},
+                                          variant="year"), assistant)
+                if not any(shifted in p.text or shifted in (p.date or "") for p in changed.retrieval.passages):
+                    examples.append(changed)
+        print(f"{name}: {len(chosen)} questions collected ({time.time() - started:.0f} s)", flush=True)
+
+    train_set = [e for e in examples if not e.held_out]
+    held_out = [e for e in examples if e.held_out]
+    asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
+    print(f"examples: {len(train_set)} training ({len(asked_train)} answerable asked), {len(held_out)} held out")
+
+    # 1. sentences: ranked within each question
+    rank_params = {"objective": "lambdarank", "lambdarank_truncation_level": 10, "eval_at": [1]}
+    Xs, ys = stack(asked_train, "X_sentence"), stack(asked_train, "y_sentence")
+    Xs = Xs.copy()
+    for name in SENTENCE_IGNORED:  # a constant column is never split on: the model does without it
+        Xs[:, SENTENCE_FEATURES.index(name)] = 0.0
+    sentence_query = np.array([i for i, e in enumerate(asked_train) for _ in range(len(e.sentences))])
+    rs = weights_of(asked_train, "y_sentence")
+    oof = out_of_fold(Xs, ys, rows_group(asked_train, "y_sentence"), ROUNDS["sentence"], sentence_query, rank_params, rs)
+    sentence_model = train(Xs, ys, ROUNDS["sentence"], sentence_query, rank_params, rs)
+    i = 0
+    for e in asked_train:
+        scores = oof[i: i + len(e.sentences)]
+        i += len(e.sentences)
+        for s, p in zip(e.sentences, softmax(scores)):
+            s.prob = float(p)
+    for e in train_set + held_out:
+        if e not in asked_train and len(e.sentences):
+            for s, p in zip(e.sentences, softmax(sentence_model.predict(e.X_sentence))):
+                s.prob = float(p)
+    # 2. spans: ranked within each question, graded by how right they are
+    for e in train_set + held_out:
+        collect_spans(e)
+    Xp = stack(asked_train, "X_span")
+    f = stack(asked_train, "f1_span")
+    yp = np.where(stack(asked_train, "y_span") > 0, 3, np.where(f >= 0.8, 2, np.where(f >= 0.5, 1, 0)))
+    span_query = np.array([i for i, e in enumerate(asked_train) for _ in range(len(e.spans))])
+    rp = weights_of(asked_train, "y_span")
+    oof_span = out_of_fold(Xp, yp, rows_group(asked_train, "y_span"), ROUNDS["span"], span_query, rank_params, rp)
+    span_model = train(Xp, yp, ROUNDS["span"], span_query, rank_params, rp)
+    i = 0
+    for e in asked_train:
+        score_spans(e.spans, oof_span[i: i + len(e.spans)])
+        i += len(e.spans)
+    for e in train_set + held_out:
+        if e not in asked_train and len(e.spans):
+            score_spans(e.spans, span_model.predict(e.X_span))
+    # 3. the lead: is the best span right?
+    Xl = np.vstack([lead_features(e.spans, e.X_span) for e in asked_train])
+    yl = np.array([bool(e.spans) and f1(e.spans[0].span.text, e.answers) >= 0.5 for e in asked_train], dtype=np.int8)
+    rl = np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in asked_train])
+    oof_lead = out_of_fold(Xl, yl, [e.group for e in asked_train], ROUNDS["lead"], repeat=rl)
+    lead_model = train(Xl, yl, ROUNDS["lead"], repeat=rl)
+    for e, p in zip(asked_train, oof_lead):
+        e.lead = float(p)
+    for e in train_set + held_out:
+        if e not in asked_train:
+            e.lead = float(lead_model.predict(lead_features(e.spans, e.X_span))[0]) if e.spans else 0.0
+    # 4. answer or refuse
+    def question_row(e):
+        return question_features(e.info, e.terms, e.sentences, e.spans, e.retrieval, e.index, e.lead, e.X_span)[0]
+
+    Xq = np.vstack([question_row(e) for e in train_set])
+    yq = np.array([e.variant in ANSWERABLE_VARIANTS and e.answerable and e.evidence for e in train_set], dtype=np.int8)
+    rq = np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in train_set])
+    oof_q = out_of_fold(Xq, yq, [e.group for e in train_set], ROUNDS["question"], repeat=rq)
+    question_model = train(Xq, yq, ROUNDS["question"], repeat=rq)
+
+    thresholds = choose_thresholds(train_set, oof_q)
+    answerable_p = np.sort([p for e, p in zip(train_set, oof_q) if e.variant == "asked" and e.answerable])
+    for share in (0.02, 0.04, 0.06, 0.1, 0.15, 0.2):
+        t = answerable_p[int(share * len(answerable_p))]
+        by = {v: round(float(np.mean([p < t for e, p in zip(train_set, oof_q) if e.variant == v])), 3)
+              for v in sorted({e.variant for e in train_set}) if v != "asked"}
+        genuine = [p < t for e, p in zip(train_set, oof_q) if e.variant == "asked" and not e.answerable]
+        print(f"  refuse below {t:.3f}: answerable refused {share:.0%}; must-refuse refused {by}, "
+              f"RGB's own {np.mean(genuine) if genuine else float('nan'):.3f}")
+    print_curves(asked_train)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, model in (("sentence", sentence_model), ("span", span_model), ("lead", lead_model),
+                        ("question", question_model)):
+        model.save_model(str(args.out / f"{name}.txt"))
+    held_q = np.array([question_model.predict(question_row(e)[None, :])[0] for e in held_out])
+    figures = {"training_fold": report(train_set, oof_q, thresholds), "held_out_fold": report(held_out, held_q,
+                                                                                                 thresholds)}
+    info = {
+        "features": {"sentence": SENTENCE_FEATURES, "span": SPAN_FEATURES, "lead": LEAD_FEATURES,
+                     "question": QUESTION_FEATURES},
+        "thresholds": thresholds,
+        "training": {"params": PARAMS, "rounds": ROUNDS, "examples": len(train_set), "held_out": len(held_out),
+                     "folds": f"group hash % {FOLDS} == {HELD_OUT} held out", "seconds": round(time.time() - started)},
+        "figures": figures,
+    }
+    (args.out / "reader.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(figures, indent=1))
+    print(f"wrote {args.out} ({time.time() - started:.0f} s)")
+    return 0
+
+
+def choose_thresholds(examples, answer_probs) -> dict:
+    """Refuse below the answerability probability that keeps answerable questions refused at or under
+    ``MAX_ANSWERABLE_REFUSED``; lead from the lead model's probability whose leads are right (F1 >= 0.5) at least
+    ``MIN_LEAD_PRECISION`` of the time on the training fold, the loosest such; quote a second sentence when
+    it is this share of the first."""
+    from rag.metrics import f1
+
+    asked = [(e, p) for e, p in zip(examples, answer_probs) if e.variant == "asked" and e.answerable]
+    answerable_probs = np.sort([p for _, p in asked])
+    answer = float(answerable_probs[int(MAX_ANSWERABLE_REFUSED * len(answerable_probs))]) if len(answerable_probs) else 0.5
+    leads = sorted(((e.lead, f1(e.spans[0].span.text, e.answers) >= 0.5) for e, p in asked
+                    if e.spans and p >= answer), reverse=True)
+    lead = 1.0
+    right = 0
+    for n, (prob, ok) in enumerate(leads, start=1):
+        right += ok
+        if right / n >= MIN_LEAD_PRECISION:
+            lead = prob
+    second = best_second_ratio([e for e, p in asked if p >= answer])
+    return {"answer": round(answer, 4), "lead": round(lead, 4), "second_quote_ratio": second}
+
+
+def best_second_ratio(examples) -> float:
+    """The share of the best sentence's probability from which a second sentence is quoted: the highest
+    that still finds the gold in the quotes of 97% of the questions a second sentence could help."""
+    best, best_score = 1.0, -1.0
+    for ratio in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3):
+        contains = quoted = 0
+        for e in examples:
+            s = e.sentences
+            if not s:
+                continue
+            chosen = [s[0]] + [x for x in s[1:2] if x.prob >= ratio * s[0].prob]
+            contains += any(holds_gold(x.text, e.answers) for x in chosen)
+            quoted += len(chosen)
+        score = contains / max(1, len(examples)) - 0.02 * quoted / max(1, len(examples))
+        if score > best_score:
+            best, best_score = ratio, score
+    return best
+
+
+def print_curves(asked) -> None:
+    """How good the top span and top sentence are before any threshold, and the lead's precision/coverage."""
+    from rag.metrics import f1
+
+    with_spans = [e for e in asked if e.spans]
+    top_f1 = [f1(e.spans[0].span.text, e.answers) for e in with_spans]
+    for name in sorted({e.dataset for e in with_spans}):
+        rows = [x for e, x in zip(with_spans, top_f1) if e.dataset == name]
+        print(f"  {name}: top span F1 {np.mean(rows):.3f}, right {np.mean([x >= 0.5 for x in rows]):.3f}")
+    top_sentence = [holds_gold(e.sentences[0].text, e.answers) for e in asked if e.sentences]
+    oracle = [bool(e.y_span.any()) for e in with_spans]
+    for kind in ("date", "number", "person", "place", "which", "what", "why", "how", "other"):
+        rows = [(x, e.lead) for e, x in zip(with_spans, top_f1) if e.info.kind == kind]
+        if rows:
+            print(f"  kind {kind}: {len(rows)} questions, right {np.mean([x >= 0.5 for x, _ in rows]):.3f}, "
+                  f"mean lead prob {np.mean([p for _, p in rows]):.3f}")
+    span_sentence = [holds_gold(e.spans[0].sentence.text, e.answers) for e in with_spans]
+    either = [holds_gold(e.spans[0].sentence.text, e.answers) or holds_gold(e.sentences[0].text, e.answers)
+              for e in with_spans]
+    top2 = [any(holds_gold(x.text, e.answers) for x in e.sentences[:2]) for e in with_spans]
+    d, lc = SENTENCE_FEATURES.index("dense"), SENTENCE_FEATURES.index("lexical_with_context")
+    hand = [holds_gold(e.sentences[int(np.argmax(e.X_sentence[:, d] + 0.15 * e.X_sentence[:, lc]))].text, e.answers)
+            for e in asked if len(e.sentences)]
+    dense_only = [holds_gold(e.sentences[int(np.argmax(e.X_sentence[:, d]))].text, e.answers)
+                  for e in asked if len(e.sentences)]
+    print(f"for comparison, top sentence by dense + 0.15 lexical (the old hand-set score) {np.mean(hand):.3f}, "
+          f"by dense alone {np.mean(dense_only):.3f}")
+    print(f"best span's sentence holds gold {np.mean(span_sentence):.3f}; it or the top sentence {np.mean(either):.3f}; "
+          f"top two sentences {np.mean(top2):.3f}")
+    print(f"top sentence holds gold {np.mean(top_sentence):.3f}; top span F1 {np.mean(top_f1):.3f}, "
+          f"right {np.mean([x >= 0.5 for x in top_f1]):.3f}; a gold span among candidates {np.mean(oracle):.3f}")
+    pairs = sorted(((e.lead, x) for e, x in zip(with_spans, top_f1)), reverse=True)
+    for share in (0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
+        head = pairs[: max(1, int(share * len(pairs)))]
+        print(f"  leads on {share:.0%}: from p={head[-1][0]:.3f}, right {np.mean([x >= 0.5 for _, x in head]):.3f}, "
+              f"F1 over all {sum(x for _, x in head) / len(pairs):.3f}")
+
+
+def report(examples, answer_probs, thresholds) -> dict:
+    """Figures per dataset as the answerer would behave: contains, lead F1/EM/given/right, refusals."""
+    from rag.metrics import exact_match, f1
+
+    out = {}
+    for name in sorted({e.dataset for e in examples}):
+        rows = [(e, p) for e, p in zip(examples, answer_probs) if e.dataset == name]
+        asked = [(e, p) for e, p in rows if e.variant == "asked" and e.answerable]
+        negatives = [(e, p) for e, p in rows if not (e.variant in ANSWERABLE_VARIANTS and e.answerable)]
+        mini = [p for e, p in rows if e.variant == "mini"]
+        lead_f1, lead_em, given, right, contains, refused = [], [], 0, 0, 0, 0
+        for e, p in asked:
+            if p < thresholds["answer"]:
+                refused += 1
+                lead_f1.append(0.0)
+                lead_em.append(0.0)
+                continue
+            s = e.sentences
+            chosen = [s[0]] + [x for x in s[1:2] if x.prob >= thresholds["second_quote_ratio"] * s[0].prob] if s else []
+            lead = e.spans[0] if e.spans and e.lead >= thresholds["lead"] else None
+            if lead is not None:
+                chosen = [lead.sentence] + [x for x in chosen if x is not lead.sentence]
+                given += 1
+                score = f1(lead.span.text, e.answers)
+                right += score >= 0.5
+                lead_f1.append(score)
+                lead_em.append(exact_match(lead.span.text, e.answers))
+            else:
+                lead_f1.append(0.0)
+                lead_em.append(0.0)
+            contains += any(holds_gold(x.text, e.answers) for x in chosen)
+        n = max(1, len(asked))
+        out[name] = {
+            "answerable": len(asked), "contains": round(contains / n, 3), "lead_f1": round(float(np.mean(lead_f1 or [0])), 3),
+            "lead_em": round(float(np.mean(lead_em or [0])), 3), "lead_given": round(given / n, 3),
+            "lead_right": round(right / max(1, given), 3), "answerable_refused": round(refused / n, 3),
+            "two_article_answerable_refused": round(sum(p < thresholds["answer"] for p in mini) / max(1, len(mini)), 3),
+            "must_refuse": len(negatives),
+            "refused_by_variant": {v: round(sum(p < thresholds["answer"] for e, p in negatives if e.variant == v)
+                                            / max(1, sum(e.variant == v for e, _ in negatives)), 3)
+                                   for v in sorted({e.variant for e, _ in negatives})},
+            "must_refuse_refused": round(sum(p < thresholds["answer"] for _, p in negatives) / max(1, len(negatives)), 3),
+        }
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

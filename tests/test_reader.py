@@ -1,0 +1,89 @@
+"""The extractive reader: its learned models (LightGBM text read by numpy), candidates and what it reads."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from rag.reader.candidates import enumerate_spans, tag_words
+from rag.reader.model import MODEL_DIR, ReaderModel, default_model
+from rag.reader.reader import Reader
+from rag.reader.trees import TreeEnsemble
+
+
+@pytest.mark.parametrize("objective", ["binary", "lambdarank"])
+def test_numpy_trees_predict_what_lightgbm_predicts(tmp_path, objective):
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 7))
+    y = (X[:, 0] + 0.5 * X[:, 3] > 0).astype(int)
+    params = {"objective": objective, "num_leaves": 7, "verbose": -1, "seed": 1, "min_data_in_leaf": 5}
+    data = lgb.Dataset(X, y, group=[20] * 30) if objective == "lambdarank" else lgb.Dataset(X, y)
+    booster = lgb.train(params, data, 25)
+    path = tmp_path / "model.txt"
+    booster.save_model(str(path))
+    ours = TreeEnsemble.from_lightgbm_text(path.read_text(encoding="utf-8"))
+    assert np.allclose(ours.predict(X), booster.predict(X), atol=1e-9)
+
+
+def test_the_shipped_model_loads_with_its_thresholds():
+    model = default_model()
+    assert 0 < model.answer_threshold < 1 and 0 < model.lead_threshold <= 1
+    assert set(model.info["figures"]) == {"training_fold", "held_out_fold"}
+
+
+def test_a_model_trained_on_other_features_is_refused_with_how_to_retrain(tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, folder)
+    info = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+    info["features"]["span"] = info["features"]["span"][:-1]
+    (folder / "reader.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="train_reader.py"):
+        ReaderModel.load(folder)
+    (folder / "span.txt").write_text("not a model", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="cannot be read"):
+        ReaderModel.load(folder)
+
+
+def test_spans_are_whole_words_names_and_dates():
+    sentence = "广西壮族自治区党委书记刘宁表示，该项目预计于2024年12月底建成投入使用。"
+    spans = {s.text for s in enumerate_spans(sentence, tag_words(sentence))}
+    assert {"刘宁", "2024年12月底", "广西壮族自治区党委书记刘宁"} <= spans
+    assert not any(s.startswith(("的", "了", "于")) for s in spans)
+
+
+def test_reader_picks_the_sentence_and_span_that_answer(assistant):
+    question = "智慧口岸项目预计什么时候建成投入使用？"
+    reading = Reader(assistant.index).read(question, assistant.retriever.search(question, k=5))
+    assert reading.sentences[0].text.startswith("该项目预计于2024年12月底建成投入使用")
+    assert reading.spans[0].span.text == "2024年12月底"
+    assert reading.answerable > default_model().answer_threshold
+
+
+@pytest.fixture(scope="module")
+def learned(seeds_index_dir, embedder):
+    from rag import Assistant
+
+    return Assistant(seeds_index_dir, embedder=embedder, reader="learned")
+
+
+def test_the_learned_answerer_leads_with_the_span_and_cites_its_sentence(learned):
+    result = learned.ask("智慧口岸项目预计什么时候建成投入使用？")
+    assert result.text.startswith("2024年12月底。") and result.answer_span == "2024年12月底"
+    assert result.citations[0].quote.startswith("该项目预计于2024年12月底建成投入使用")
+    assert learned.index.documents[result.citations[0].doc_id]["text"][
+        result.citations[0].start:result.citations[0].end] == result.citations[0].quote
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "河内的人口是多少？", "Who won Euro 2024?"])
+def test_the_learned_answerer_refuses_what_the_articles_do_not_say(learned, question):
+    result = learned.ask(question)
+    assert result.refused and result.citations == [], result.text
+
+
+def test_an_unknown_reader_is_a_value_error(seeds_index_dir, embedder):
+    from rag import Assistant
+
+    with pytest.raises(ValueError, match="scored, learned"):
+        Assistant(seeds_index_dir, embedder=embedder, reader="magic")
