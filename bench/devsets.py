@@ -10,6 +10,7 @@ and exits.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -32,15 +33,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evalsets", type=Path, default=ROOT.parent / "shared" / "evalsets")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rag-train"), help="indexes of the dev sets")
+    parser.add_argument("--reader", choices=("scored", "learned"), default="learned", help="the extractive answerer")
+    parser.add_argument("--only", default="", help="comma-separated sets (xquad-zh,xquad-en,cmrc,rgb)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
+    os.environ["RAG_READER"] = args.reader  # read by every Assistant made below
     if not (args.evalsets / "README.md").exists():
         print(f"no dev sets at {args.evalsets}: nothing to measure", file=sys.stderr)
         return 2
     args.work.mkdir(parents=True, exist_ok=True)
     cache: dict = {}
     rows = []
+    only = {x for x in args.only.split(",") if x}
     for name, questions, index_dir, corpus, group_of, _ in datasets(args.evalsets, args.work):
+        if only and name not in only:
+            continue
         assistant = assistant_for(index_dir, corpus, cache)
         started = time.time()
         report = evaluate(TestSet(questions), assistant, progress=True)
@@ -55,9 +62,10 @@ def main(argv=None) -> int:
     if not args.no_write:
         table = "\n".join(f"| {name} | {part} | {m['questions']} | " + " | ".join(
             "–" if m[key] is None else f"{m[key]:.3f}" for _, key in COLUMNS) + " |" for name, part, m in rows)
-        replace_section("Answers on the public dev sets (issue 10)", f"""Measured by `python bench/devsets.py` on
+        replace_section(f"Answers on the public dev sets, {args.reader} reader (issue 10)", f"""Measured by
+`python bench/devsets.py --reader {args.reader}` on
 {platform.machine()}, Python {platform.python_version()}, 2 cores ({time.strftime('%Y-%m-%d')}), k=5, the extractive
-answerer with the reader shipped in `rag/reader/model/`. "held-out fold" is the questions whose group (article;
+answerer (`--reader learned`: the models shipped in `rag/reader/model/`). "held-out fold" is the questions whose group (article;
 RGB: question) the training script (`scripts/train_reader.py`) never trained or tuned on; "all" includes the
 training fold and flatters the model. The lead is the short answer put before the quotes; F1 is CMRC 2018's
 (longest common substring), a lead counts as right from F1 0.5. RGB's unanswerable questions are its own
