@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.lexical import tag_words
 from rag.quantities import find_quantities, is_money, render_english
 
 _Q_DATE = re.compile(
@@ -98,20 +99,7 @@ def _place_spans(sentence: str) -> list[Span]:
 
 
 def _posseg_spans(sentence: str, tags: tuple[str, ...], min_len: int) -> list[Span]:
-    from rag.lexical import _jieba  # initialises jieba's dictionary once
-
-    _jieba()
-    import jieba.posseg as pseg
-
-    out, pos = [], 0
-    for word, flag in pseg.lcut(sentence):
-        start = sentence.find(word, pos)
-        if start < 0:
-            continue
-        pos = start + len(word)
-        if flag in tags and len(word) >= min_len:
-            out.append(Span(word, start, pos))
-    return out
+    return [Span(w.text, w.start, w.end) for w in tag_words(sentence) if w.tag in tags and len(w.text) >= min_len]
 
 
 def _unique(spans: list[Span]) -> list[Span]:

@@ -51,7 +51,7 @@ from rag.reader.features import (  # noqa: E402
     span_features,
 )
 from rag.reader.questions import analyze_question  # noqa: E402
-from rag.reader.reader import TOP_SENTENCES, score_spans, softmax  # noqa: E402
+from rag.reader.reader import TOP_SENTENCES, score_sentences, score_spans  # noqa: E402
 
 K = 5
 FOLDS = 5
@@ -214,7 +214,7 @@ def mini_collections(base: dict, doc_id: str, assistant, group_of_doc, doc_group
 def perturbations(question: str, assistant, rng):
     """Must-refuse variants of a Chinese question: the thing it asks about swapped for another attribute;
     a person or place it names swapped for another the collection mentions."""
-    from rag.reader.candidates import tag_words
+    from rag.lexical import tag_words
     from rag.reader.questions import analyze_question
 
     info = analyze_question(question)
@@ -242,7 +242,7 @@ _POOLS: dict = {}
 
 def _name_pool(index, tag: str) -> list[str]:
     """Names of one kind (people, places, organisations) found in a sample of the collection's sentences."""
-    from rag.reader.candidates import tag_words
+    from rag.lexical import tag_words
 
     key = (id(index), tag)
     if key not in _POOLS:
@@ -293,6 +293,28 @@ def out_of_fold(X, y, groups, rounds, query=None, params=None, repeat=None):
                       None if repeat is None else repeat[~test])
         oof[test] = model.predict(X[test])
     return oof
+
+
+RANK_PARAMS = {"objective": "lambdarank", "lambdarank_truncation_level": 10, "eval_at": [1]}
+
+
+def fit_ranker(examples, candidates: str, X, y, rounds):
+    """A ranking model over each question's ``candidates`` ("sentences" or "spans"): its out-of-fold scores
+    for every row, and the model trained on all of them."""
+    query = np.array([i for i, e in enumerate(examples) for _ in range(len(getattr(e, candidates)))])
+    repeat = weights_of(examples, candidates)
+    groups = rows_group(examples, candidates)
+    oof = out_of_fold(X, y, groups, rounds, query, RANK_PARAMS, repeat)
+    return oof, train(X, y, rounds, query, RANK_PARAMS, repeat)
+
+
+def per_question(examples, candidates: str, scores):
+    """Each example with its slice of ``scores`` (rows stacked question by question)."""
+    i = 0
+    for e in examples:
+        n = len(getattr(e, candidates))
+        yield e, scores[i: i + n]
+        i += n
 
 
 def stack(examples, attr):
@@ -384,42 +406,27 @@ def main(argv=None) -> int:
     asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
     print(f"examples: {len(train_set)} training ({len(asked_train)} answerable asked), {len(held_out)} held out")
 
+    rest = [e for e in train_set + held_out if id(e) not in {id(x) for x in asked_train}]
     # 1. sentences: ranked within each question
-    rank_params = {"objective": "lambdarank", "lambdarank_truncation_level": 10, "eval_at": [1]}
-    Xs, ys = stack(asked_train, "X_sentence"), stack(asked_train, "y_sentence")
-    Xs = Xs.copy()
+    Xs = stack(asked_train, "X_sentence").copy()
     for name in SENTENCE_IGNORED:  # a constant column is never split on: the model does without it
         Xs[:, SENTENCE_FEATURES.index(name)] = 0.0
-    sentence_query = np.array([i for i, e in enumerate(asked_train) for _ in range(len(e.sentences))])
-    rs = weights_of(asked_train, "y_sentence")
-    oof = out_of_fold(Xs, ys, rows_group(asked_train, "y_sentence"), ROUNDS["sentence"], sentence_query, rank_params, rs)
-    sentence_model = train(Xs, ys, ROUNDS["sentence"], sentence_query, rank_params, rs)
-    i = 0
-    for e in asked_train:
-        scores = oof[i: i + len(e.sentences)]
-        i += len(e.sentences)
-        for s, p in zip(e.sentences, softmax(scores)):
-            s.prob = float(p)
-    for e in train_set + held_out:
-        if e not in asked_train and len(e.sentences):
-            for s, p in zip(e.sentences, softmax(sentence_model.predict(e.X_sentence))):
-                s.prob = float(p)
+    oof, sentence_model = fit_ranker(asked_train, "sentences", Xs, stack(asked_train, "y_sentence"), ROUNDS["sentence"])
+    for e, scores in per_question(asked_train, "sentences", oof):
+        score_sentences(e.sentences, scores)
+    for e in rest:
+        if e.sentences:
+            score_sentences(e.sentences, sentence_model.predict(e.X_sentence))
     # 2. spans: ranked within each question, graded by how right they are
     for e in train_set + held_out:
         collect_spans(e)
-    Xp = stack(asked_train, "X_span")
     f = stack(asked_train, "f1_span")
     yp = np.where(stack(asked_train, "y_span") > 0, 3, np.where(f >= 0.8, 2, np.where(f >= 0.5, 1, 0)))
-    span_query = np.array([i for i, e in enumerate(asked_train) for _ in range(len(e.spans))])
-    rp = weights_of(asked_train, "y_span")
-    oof_span = out_of_fold(Xp, yp, rows_group(asked_train, "y_span"), ROUNDS["span"], span_query, rank_params, rp)
-    span_model = train(Xp, yp, ROUNDS["span"], span_query, rank_params, rp)
-    i = 0
-    for e in asked_train:
-        score_spans(e.spans, oof_span[i: i + len(e.spans)])
-        i += len(e.spans)
-    for e in train_set + held_out:
-        if e not in asked_train and len(e.spans):
+    oof_span, span_model = fit_ranker(asked_train, "spans", stack(asked_train, "X_span"), yp, ROUNDS["span"])
+    for e, scores in per_question(asked_train, "spans", oof_span):
+        score_spans(e.spans, scores)
+    for e in rest:
+        if e.spans:
             score_spans(e.spans, span_model.predict(e.X_span))
     # 3. the lead: is the best span right?
     Xl = np.vstack([lead_features(e.spans, e.X_span) for e in asked_train])
@@ -429,9 +436,8 @@ def main(argv=None) -> int:
     lead_model = train(Xl, yl, ROUNDS["lead"], repeat=rl)
     for e, p in zip(asked_train, oof_lead):
         e.lead = float(p)
-    for e in train_set + held_out:
-        if e not in asked_train:
-            e.lead = float(lead_model.predict(lead_features(e.spans, e.X_span))[0]) if e.spans else 0.0
+    for e in rest:
+        e.lead = float(lead_model.predict(lead_features(e.spans, e.X_span))[0]) if e.spans else 0.0
     # 4. answer or refuse
     def question_row(e):
         return question_features(e.info, e.terms, e.sentences, e.spans, e.retrieval, e.index, e.lead, e.X_span)[0]

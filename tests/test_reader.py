@@ -6,7 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from rag.reader.candidates import enumerate_spans, tag_words
+from rag.lexical import tag_words
+from rag.reader.candidates import enumerate_spans
 from rag.reader.model import MODEL_DIR, ReaderModel, default_model
 from rag.reader.reader import Reader
 from rag.reader.trees import TreeEnsemble

@@ -16,10 +16,10 @@ particle, a preposition or a conjunction.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
+from rag.lexical import Word, tag_words
 from rag.quantities import find_quantities
 
 MAX_SPAN_WORDS = 8  # not counting spaces
@@ -41,14 +41,6 @@ _BARE_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
-class Word:
-    text: str
-    tag: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
 class SpanCandidate:
     text: str
     start: int  # offsets within the sentence
@@ -56,24 +48,6 @@ class SpanCandidate:
     first: int  # index of its first and last word (-1 for pattern spans that cut words)
     last: int
     source: str  # "words", "date", "number", "quoted"
-
-
-@functools.lru_cache(maxsize=4096)
-def tag_words(sentence: str) -> tuple[Word, ...]:
-    """jieba's words with their part-of-speech tags and offsets (cached: answers reuse sentences)."""
-    from rag.lexical import _jieba
-
-    _jieba()
-    import jieba.posseg as pseg
-
-    out, pos = [], 0
-    for word, tag in pseg.lcut(sentence):
-        start = sentence.find(word, pos)
-        if start < 0:
-            continue
-        pos = start + len(word)
-        out.append(Word(word, tag, start, pos))
-    return tuple(out)
 
 
 def _edge_ok(word: Word, side: str = "") -> bool:

@@ -26,7 +26,8 @@ import numpy as np
 from rag.quantities import find_quantities, is_money
 from rag.injection import looks_like_instructions
 from rag.lexical import tokenize
-from rag.reader.candidates import SpanCandidate, Word, enumerate_spans, tag_words
+from rag.lexical import Word, tag_words
+from rag.reader.candidates import SpanCandidate, enumerate_spans
 from rag.reader.questions import KINDS, QuestionInfo
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

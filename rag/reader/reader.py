@@ -51,6 +51,13 @@ def softmax(scores) -> np.ndarray:
     return e / e.sum()
 
 
+def score_sentences(sentences: list[SentenceCandidate], scores) -> None:
+    """Give each sentence its softmax share of the sentence model's scores; sort them best first."""
+    for s, share in zip(sentences, softmax(scores)):
+        s.prob = float(share)
+    sentences.sort(key=lambda s: -s.prob)
+
+
 def score_spans(spans: list[SpanChoice], scores) -> None:
     """Give each span its raw score and softmax share; sort them best first."""
     for c, score, share in zip(spans, scores, softmax(scores)):
@@ -70,10 +77,7 @@ class Reader:
         sentences = sentence_candidates(retrieval, index)
         if not sentences:
             return Reading(info, terms, [], [], 0.0)
-        scores = model.sentence.predict(sentence_features(info, terms, sentences, retrieval, index))
-        for s, p in zip(sentences, softmax(scores)):
-            s.prob = float(p)
-        sentences.sort(key=lambda s: -s.prob)
+        score_sentences(sentences, model.sentence.predict(sentence_features(info, terms, sentences, retrieval, index)))
         top = sentences[:TOP_SENTENCES]
         spans = span_choices(top)
         ranks = {s.sentence_id: r for r, s in enumerate(top)}
