@@ -92,7 +92,7 @@ def update_index(
         old_docs = old.documents if old else {}
         labels = RootLabels({doc_id.split("/", 1)[0]: meta["root"] for doc_id, meta in old_docs.items()},
                             uploads=index_dir / "uploads")
-        sources, warnings = find_source_files(paths, labels)
+        sources, warnings, unreadable = find_source_files(paths, labels)
         report.skipped.extend(warnings)
         for w in warnings:
             log.warning(w)
@@ -126,7 +126,8 @@ def update_index(
         for doc_id, meta in old_docs.items():
             if doc_id in keep or doc_id in seen:
                 continue
-            if prune and labels.moved.get(meta.get("root"), meta.get("root")) in roots:
+            if prune and labels.moved.get(meta.get("root"), meta.get("root")) in roots and not _under_any(
+                    meta.get("path"), unreadable):
                 report.removed.append(doc_id)
             else:
                 keep.add(doc_id)
@@ -280,3 +281,8 @@ def _embed(embedder, texts: list[str], progress: bool, checkpoint=None) -> np.nd
     matrix = np.vstack(out).astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
+
+
+def _under_any(path: str | None, folders: list[Path]) -> bool:
+    """Is ``path`` inside one of ``folders``? (A document from a folder that could not be listed is kept.)"""
+    return path is not None and any(Path(path).is_relative_to(folder) for folder in folders)

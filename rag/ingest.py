@@ -96,22 +96,27 @@ class RootLabels:
         return label
 
 
-def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[SourceFile], list[str]]:
+def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[SourceFile], list[str], list[Path]]:
     """Expand files and folders into the supported files under them, each with its doc id.
 
     ``labels`` holds the folder labels the index already uses (new folders get new ones).
-    Returns the files and a list of warnings (missing paths, unsupported files given by name).
+    Returns the files, a list of warnings (missing paths, unsupported files given by name, folders that
+    could not be listed, file names that are not valid UTF-8), and the folders that could not be
+    listed: what was indexed from them is not to be taken for deleted.
     """
     labels = labels if labels is not None else RootLabels()
     files: list[SourceFile] = []
     warnings: list[str] = []
+    unreadable: list[Path] = []
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
             root = path.resolve()
             label = labels.label(root)
-            for f in sorted(root.rglob("*")):
-                if not (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES) or _hidden(f, root):
+            for f in _walk(root, warnings, unreadable):
+                if f.suffix.lower() not in SUPPORTED_SUFFIXES or _hidden(f, root):
+                    continue
+                if not _utf8_name(f, warnings):
                     continue
                 if not f.resolve().is_relative_to(root):
                     # a link inside the folder to a file elsewhere (/etc/…, another user's files)
@@ -119,6 +124,8 @@ def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[Sou
                     continue
                 files.append(SourceFile(f, f"{label}/{f.relative_to(root).as_posix()}", root))
         elif path.is_file():
+            if not _utf8_name(path, warnings):
+                continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 warnings.append(f"skipped {path}: unsupported file type (use .txt, .md or .html)")
                 continue
@@ -126,7 +133,37 @@ def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[Sou
             files.append(SourceFile(path.resolve(), f"{labels.label(parent)}/{path.name}", parent))
         else:
             warnings.append(f"skipped {path}: no such file or folder")
-    return files, warnings
+    return files, warnings, unreadable
+
+
+def _walk(root: Path, warnings: list[str], unreadable: list[Path]) -> list[Path]:
+    """The files under ``root``, sorted; a folder that cannot be listed is reported, not skipped silently."""
+    def cannot_list(error: OSError) -> None:
+        folder = Path(error.filename)
+        unreadable.append(folder)
+        warnings.append(f"could not read the folder {_shown(folder)} ({error.strerror}): "
+                        "its articles already in the index are kept")
+
+    found = []
+    for folder, subfolders, names in os.walk(root, onerror=cannot_list):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        found.extend(Path(folder, name) for name in names)
+    return sorted(f for f in found if f.is_file())
+
+
+def _utf8_name(path: Path, warnings: list[str]) -> bool:
+    """Is the path valid UTF-8? (Ids and the index's JSON need it.) Else warn, naming its bytes escaped."""
+    try:
+        str(path).encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        warnings.append(f"skipped {_shown(path)}: its name is not valid UTF-8 (rename it to index it)")
+        return False
+
+
+def _shown(path: Path) -> str:
+    """A path for a message: undecodable bytes escaped (``\\xff``) rather than failing to print."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -242,3 +242,50 @@ def test_an_index_follows_its_folder_to_a_new_place(tmp_path, embedder):
     pruned = update_index([new_place], index_dir, embedder)
     assert pruned.removed == ["news/y.txt"]
     assert ArticleIndex.load(index_dir).documents["news/x.txt"]["root"] == str(new_place.resolve())
+
+
+def _make_unreadable(folder, monkeypatch):
+    """chmod 000 stops a normal user; root reads anything, so there the listing itself is made to fail."""
+    import os
+
+    folder.chmod(0)
+    if os.geteuid() != 0:
+        return
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == os.fspath(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(folder))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_folder_that_cannot_be_read_is_not_taken_for_deleted(tmp_path, embedder, monkeypatch):
+    root = tmp_path / "news"
+    (root / "locked").mkdir(parents=True)
+    (root / "top.txt").write_text("顶层文章\n\n谅山省2023年接待游客300万人次。", encoding="utf-8")
+    (root / "locked" / "inner.txt").write_text("内层文章\n\n高平省2023年种植板栗2000公顷。", encoding="utf-8")
+    update_index([root], tmp_path / "index", embedder)
+    _make_unreadable(root / "locked", monkeypatch)
+    try:
+        report = update_index([root], tmp_path / "index", embedder)
+    finally:
+        (root / "locked").chmod(0o755)
+    assert report.removed == []
+    assert any("locked" in s and "could not read" in s for s in report.skipped)
+    assert "news/locked/inner.txt" in ArticleIndex.load(tmp_path / "index").documents
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_by_name_and_the_rest_indexed(tmp_path, embedder):
+    import os
+
+    root = tmp_path / "news"
+    root.mkdir()
+    (root / "good.txt").write_text("好文章\n\n谅山省2023年接待游客300万人次。", encoding="utf-8")
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), "wb") as fh:
+        fh.write("坏名字\n\n高平省2023年种植板栗2000公顷。".encode("utf-8"))
+    report = update_index([root], tmp_path / "index", embedder)
+    assert report.added == ["news/good.txt"]
+    assert any("caf\\xe9.txt" in s and "not valid UTF-8" in s for s in report.skipped)
+    assert list(ArticleIndex.load(tmp_path / "index").documents) == ["news/good.txt"]

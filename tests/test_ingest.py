@@ -19,7 +19,7 @@ def test_refuses_binary():
 def test_seed_article_is_cleaned(tmp_path):
     from conftest import SEEDS
 
-    files, warnings = find_source_files([SEEDS])
+    files, warnings, _ = find_source_files([SEEDS])
     assert [f.doc_id for f in files] == [f"seeds/{SEED_A}", "seeds/002_1f3369877b84a1fb.txt"] and not warnings
     article = read_article(files[0])
     assert article.title == "越中关系在积极有利的基础上发展"
@@ -36,7 +36,7 @@ def test_doc_ids_are_relative_to_the_indexed_folder(tmp_path):
     (tmp_path / "sub" / "a.md").write_text("# 标题\n\n正文。", encoding="utf-8")
     (tmp_path / "b.html").write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
-    files, _ = find_source_files([tmp_path])
+    files, *_ = find_source_files([tmp_path])
     assert sorted(f.doc_id for f in files) == [f"{tmp_path.name}/b.html", f"{tmp_path.name}/sub/a.md"]
 
 
@@ -47,7 +47,7 @@ def test_html_drops_scripts_and_takes_title(tmp_path):
         "<p>该项目预计于2024年12月底建成。</p><script>window.pwned=1</script><style>p{}</style></body></html>",
         encoding="utf-8",
     )
-    files, _ = find_source_files([page])
+    files, *_ = find_source_files([page])
     article = read_article(files[0])
     assert article.title == "智慧口岸"
     assert "2024年12月底" in article.text
@@ -64,7 +64,7 @@ def test_markdown_syntax_is_removed(tmp_path):
 
 def test_unsupported_and_missing_paths_are_reported(tmp_path):
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
-    files, warnings = find_source_files([tmp_path / "x.pdf", tmp_path / "missing.txt"])
+    files, warnings, _ = find_source_files([tmp_path / "x.pdf", tmp_path / "missing.txt"])
     assert files == []
     assert any("x.pdf" in w and "unsupported" in w for w in warnings)
     assert any("missing.txt" in w for w in warnings)
@@ -77,9 +77,9 @@ def test_same_file_name_in_two_folders_gets_two_ids(tmp_path):
         (tmp_path / parent / "news").mkdir(parents=True)
         (tmp_path / parent / "news" / "x.txt").write_text("标题\n\n正文。", encoding="utf-8")
     labels = RootLabels()
-    first, _ = find_source_files([tmp_path / "a" / "news"], labels)
-    second, _ = find_source_files([tmp_path / "b" / "news"], labels)
-    again, _ = find_source_files([tmp_path / "a" / "news" / "x.txt"], labels)
+    first, *_ = find_source_files([tmp_path / "a" / "news"], labels)
+    second, *_ = find_source_files([tmp_path / "b" / "news"], labels)
+    again, *_ = find_source_files([tmp_path / "a" / "news" / "x.txt"], labels)
     assert [f.doc_id for f in first] == ["news/x.txt"]
     assert [f.doc_id for f in second] == ["news-2/x.txt"]
     assert [f.doc_id for f in again] == ["news/x.txt"]  # a file on its own belongs to its folder
