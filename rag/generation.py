@@ -31,6 +31,10 @@ from rag.tokens import count_tokens
 UNGROUNDED_NOTE = ("The language model's answer could not be verified against the articles ({reason}); "
                    "this is the extractive answer instead.")
 ERROR_NOTE = "{message} This is the extractive answer instead."
+CUT_NOTE = "The model went on past its budget of {tokens} tokens; its answer was cut there."
+# A server may ignore max_tokens: reading stops at the budget, counted in tokens and (for pieces a
+# tokenizer reads oddly) in characters.
+MAX_CHARS_PER_TOKEN = 8
 
 
 class LLMAnswerer:
@@ -70,14 +74,23 @@ class LLMAnswerer:
         usage = {}
         first_token_at = None
         t1 = time.perf_counter()
+        budget = self.config.max_answer_tokens
+        tokens = chars = 0
+        stream = self.chat_model.stream(prompt.messages)
         try:
-            for chunk in self.chat_model.stream(prompt.messages):
+            for chunk in stream:
                 text = _chunk_text(chunk)
                 if getattr(chunk, "usage_metadata", None):
                     usage = dict(chunk.usage_metadata)
                 if text:
                     if first_token_at is None:
                         first_token_at = time.perf_counter()
+                    tokens += count_tokens(text)
+                    chars += len(text)
+                    if tokens > budget or chars > MAX_CHARS_PER_TOKEN * budget:
+                        generation["cut_at_tokens"] = budget
+                        prompt.notes.append(CUT_NOTE.format(tokens=budget))
+                        break
                     parts.append(text)
                     yield text
         except Exception as exc:  # noqa: BLE001 - every failure of the model becomes a fallback, never a trace
@@ -87,6 +100,8 @@ class LLMAnswerer:
             yield self._fallback(fallback, "model_error", ERROR_NOTE.format(message=error), generation, timings,
                                  prompt.notes)
             return
+        finally:
+            stream.close()  # stop reading from the server
         t2 = time.perf_counter()
         raw = "".join(parts)
         completion_tokens = usage.get("output_tokens") or count_tokens(raw)

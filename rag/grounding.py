@@ -49,6 +49,7 @@ MIN_CLAIM_OVERLAP = 0.5
 MIN_TRANSLATED_CLAIM_OVERLAP = 0.37
 MIN_CONTENT_WORDS = 1
 NUMBER_WINDOW = 3  # sentences
+MAX_CLAIMS = 40  # an answer making more claims than this is not checked (nor shown): a short answer is asked for
 ECHO_SHARE = 0.75  # a claim with this share of its words from the prompt's instructions repeats them  # shorter sentences ("Yes.", "根据文章：") state nothing to check
 
 _REFUSAL = re.compile(
@@ -128,6 +129,9 @@ class GroundingChecker:
                            reasons=["the model said the passages do not hold the answer"])
         if not claims:
             return Verdict(False, False, answer, [], [], ["the answer states nothing that can be checked"])
+        if len(claims) > MAX_CLAIMS:
+            return Verdict(False, False, answer, [], [],
+                           [f"the answer makes {len(claims)} claims; at most {MAX_CLAIMS} are checked"])
 
         vectors = self._embed([c.text for c in claims])
         checks = [self._check_claim(claim, vec, passages) for claim, vec in zip(claims, vectors)]
@@ -167,7 +171,10 @@ class GroundingChecker:
         return len(words) >= 3 and sum(t in _instruction_words() for t in words) >= ECHO_SHARE * len(words)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray([self.embedder.embed_query(t) for t in texts], dtype=np.float32)
+        """All claims in one call when the embedder can (``embed_queries``), else one by one."""
+        batch = getattr(self.embedder, "embed_queries", None)
+        vectors = np.asarray(batch(texts) if batch else [self.embedder.embed_query(t) for t in texts],
+                             dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 

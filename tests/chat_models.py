@@ -19,6 +19,8 @@ class ScriptedChatModel(BaseChatModel):
     error: Exception | None = None
     received: list = Field(default_factory=list)
     model_name: str = "scripted"
+    endless: bool = False  # a server that ignores max_tokens: the reply again and again, never stopping
+    pieces_sent: int = 0
 
     @property
     def _llm_type(self) -> str:
@@ -33,7 +35,11 @@ class ScriptedChatModel(BaseChatModel):
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs):
         reply = self._next_reply(messages)
-        for i in range(0, len(reply), 5):
-            if self.fail_after is not None and i // 5 >= self.fail_after:
-                raise self.error
-            yield ChatGenerationChunk(message=AIMessageChunk(content=reply[i: i + 5]))
+        while True:
+            for i in range(0, len(reply), 5):
+                if self.fail_after is not None and i // 5 >= self.fail_after:
+                    raise self.error
+                self.pieces_sent += 1
+                yield ChatGenerationChunk(message=AIMessageChunk(content=reply[i: i + 5]))
+            if not self.endless:
+                return

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from chat_models import ScriptedChatModel
-from rag import Assistant
+from rag import Assistant, LLMConfig
 
 SMART_PORT_EN = "When does the smart port open?"
 SMART_PORT_ZH = "智慧口岸项目预计什么时候建成投入使用？"
@@ -144,3 +144,41 @@ def test_model_error_mid_stream_gives_the_extractive_answer(assistant):
     assert final.fallback == "model_error" and final.generation["error"] == "connection"
     assert "Could not connect" in final.notes[0] and "extractive answer" in final.notes[0]
     assert "2024年12月底" in final.text
+
+
+def test_a_model_that_never_stops_is_cut_at_its_budget(assistant):
+    """A server ignoring max_tokens streams the same claim for ever: reading stops at the budget."""
+    n = _smart_port_rank(assistant)
+    result, model = _ask(assistant, f"The smart border gate opens at the end of December 2024 [{n}]. ", endless=True)
+    budget = result.generation["cut_at_tokens"]
+    assert budget == LLMConfig.for_chat_model(model).max_answer_tokens
+    assert any("cut" in note for note in result.notes)
+    assert model.pieces_sent < 8 * budget  # it stopped reading: a piece is at least one token
+    assert "2024" in result.text and result.citations
+    assert result.citations[0].quote.startswith(EVIDENCE)
+
+
+def test_claims_are_embedded_in_one_call_and_capped(assistant):
+    from rag.grounding import MAX_CLAIMS, GroundingChecker
+
+    calls = []
+
+    class Recording:
+        spec = assistant.embedder.spec
+
+        def embed_query(self, text):
+            calls.append(1)
+            return assistant.embedder.embed_query(text)
+
+        def embed_queries(self, texts):
+            calls.append(len(texts))
+            return assistant.embedder.embed_queries(texts)
+
+    checker = GroundingChecker(assistant.index, Recording())
+    passages = assistant.retriever.search(SMART_PORT_ZH, k=5).passages
+    n = next(i for i, p in enumerate(passages, start=1) if EVIDENCE in p.text)
+    verdict = checker.check(f"智慧口岸项目预计于2024年12月底建成。[{n}] 该项目旨在实现货物通关。[{n}]", passages)
+    assert verdict.grounded and calls == [2]
+    many = " ".join(f"智慧口岸项目预计于2024年12月底建成第{i}次。[{n}]" for i in range(MAX_CLAIMS + 5))
+    verdict = checker.check(many, passages)
+    assert not verdict.grounded and "at most" in verdict.reasons[0] and calls == [2]
