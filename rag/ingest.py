@@ -215,11 +215,37 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
             break
     if soup.head:
         soup.head.decompose()
-    blocks = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article")
-    for tag in soup.find_all(blocks):
-        tag.insert_after("\n")
-    text = soup.get_text()
-    return text, title, date
+    return _text_with_breaks(soup), title, date
+
+
+_BLOCKS = frozenset(("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article"))
+
+
+def _text_with_breaks(root) -> str:
+    """The tree's text with a line break around each block element, in one pass over the nodes (no
+    recursion, so 40,000 nested tags cost what 40,000 flat ones do).
+
+    >>> from bs4 import BeautifulSoup
+    >>> _text_with_breaks(BeautifulSoup("<div><p>一</p>二<br>三</div>", "html.parser"))
+    '\\n\\n一\\n二\\n\\n三\\n'
+    """
+    from bs4 import CData, NavigableString
+
+    out: list[str] = []
+    stack: list = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            out.append("\n")
+        elif isinstance(node, NavigableString):
+            if type(node) in (NavigableString, CData):  # comments, doctypes and the like are not text
+                out.append(str(node))
+        else:
+            if node.name in _BLOCKS:
+                out.append("\n")
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.contents))
+    return "".join(out)
 
 
 _MD_SYNTAX = [

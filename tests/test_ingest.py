@@ -83,3 +83,14 @@ def test_same_file_name_in_two_folders_gets_two_ids(tmp_path):
     assert [f.doc_id for f in first] == ["news/x.txt"]
     assert [f.doc_id for f in second] == ["news-2/x.txt"]
     assert [f.doc_id for f in again] == ["news/x.txt"]  # a file on its own belongs to its folder
+
+
+def test_deeply_nested_html_is_read_in_one_pass():
+    """40,000 nested tags (430 KiB) took 67 s when every block tag got a break inserted; now one pass."""
+    from rag.ingest import html_to_text
+
+    depth = 40_000
+    html = "<html><body>" + "<div>" * depth + "谅山省口岸<p>第二段</p>尾" + "</div>" * depth + "</body></html>"
+    text, _, _ = html_to_text(html)
+    lines = [line for line in text.split("\n") if line.strip()]
+    assert lines == ["谅山省口岸", "第二段", "尾"]
