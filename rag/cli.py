@@ -7,8 +7,10 @@ Exit codes: 0 success, 1 failure (index missing or unreadable, nothing to index)
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
 import sys
 
 EXAMPLES = """examples:
@@ -162,6 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the index is as it was before this run", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rag ask --json | head`: the reader went away; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a pipe closed early
+    except OSError as exc:  # a read-only or full disk, an index path that is a file, /proc …
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 74 if exc.errno in (errno.ENOSPC, errno.EIO) else 73  # sysexits: EX_IOERR, EX_CANTCREAT
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, where, and what to do about it.
+
+    >>> describe_os_error(PermissionError(13, "Permission denied", "/srv/index"))
+    'cannot write or read /srv/index: permission denied (choose a folder you can write with --index)'
+    """
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = (exc.strerror or str(exc)).lower()
+    hint = {errno.ENOSPC: "free some space, or write somewhere else",
+            errno.EACCES: "choose a folder you can write with --index",
+            errno.EROFS: "choose a folder you can write with --index",
+            errno.ENOTDIR: "--index must be a folder, not a file",
+            errno.EEXIST: "--index must be a folder, not a file"}.get(exc.errno, "")
+    return f"cannot write or read{where}: {reason}" + (f" ({hint})" if hint else "")
 
 
 def _index(args) -> int:

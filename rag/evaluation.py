@@ -49,7 +49,14 @@ def load_testset(path: str | Path) -> TestSet:
         whole = json.loads(text)
     except ValueError:
         whole = None  # not one JSON document: JSONL
-    testset = _load_squad(whole) if isinstance(whole, dict) and "data" in whole else _load_jsonl(text)
+    if isinstance(whole, dict) and "data" in whole:
+        try:
+            testset = _load_squad(whole)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}: not a SQuAD v1.1 file ({type(exc).__name__}: {exc}); each of data[]."
+                             "paragraphs[] needs a context and qas with a question and answers") from exc
+    else:
+        testset = _load_jsonl(text)
     if not testset.questions:
         raise ValueError(f"{path}: the test set has no questions" +
                          (f" ({'; '.join(testset.problems[:3])})" if testset.problems else ""))

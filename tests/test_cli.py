@@ -60,3 +60,46 @@ def test_default_ask_path_does_not_import_torch(seeds_index_dir):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def _one_clear_line(out):
+    assert "Traceback" not in out.stderr, out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, out.stderr
+    return errors[0]
+
+
+def test_an_index_path_that_is_a_file_or_not_writable_is_one_line(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    for index, says in ((a_file, "must be a folder"), (a_file / "sub", "must be a folder"),
+                        ("/proc/rag-index", "/proc/rag-index"), ("/sys/rag-index", "/sys/rag-index")):
+        out = rag("index", "seeds", "--index", str(index), "-q")
+        assert out.returncode == 73, out.stderr
+        assert says in _one_clear_line(out)
+
+
+def test_a_full_disk_is_one_line(tmp_path, seeds_index_dir):
+    out_dir = tmp_path / "report"
+    out_dir.mkdir()
+    (out_dir / "report.json").symlink_to("/dev/full")  # every write there fails with ENOSPC
+    out = rag("eval", "tests/data/seeds_qa.jsonl", "--index", str(seeds_index_dir), "-q", "--out", str(out_dir))
+    assert out.returncode == 74
+    assert "no space left" in _one_clear_line(out)
+
+
+def test_a_malformed_squad_file_is_one_line(tmp_path, seeds_index_dir):
+    bad = tmp_path / "squad.json"
+    bad.write_text('{"data": [{"paragraphs": [{"qas": []}]}]}', encoding="utf-8")
+    out = rag("eval", str(bad), "--index", str(seeds_index_dir), "-q")
+    assert out.returncode == 2
+    assert "not a SQuAD v1.1 file" in _one_clear_line(out)
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(seeds_index_dir):
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "When does the smart port open?", "--index",
+                             str(seeds_index_dir), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` having exited: whatever rag writes finds no reader
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
