@@ -86,18 +86,21 @@ def _load_jsonl(text: str) -> TestSet:
 
 
 def _load_squad(data: dict) -> TestSet:
-    questions, corpus = [], {}
+    questions, corpus, problems = [], {}, []
     for a, article in enumerate(data["data"]):
         for p, paragraph in enumerate(article.get("paragraphs", [])):
             doc_id = f"{a:03d}-{p:03d}.txt"
             title = str(article.get("title", doc_id)).replace("_", " ")
             corpus[doc_id] = f"{title}\n\n{paragraph['context']}"
             for qa in paragraph.get("qas", []):
+                if not str(qa["question"]).strip():
+                    problems.append(f"question {qa.get('id', '?')} (paragraph {doc_id}) is empty: skipped")
+                    continue
                 answers = list(dict.fromkeys(x["text"] for x in qa.get("answers", [])))
                 questions.append(TestQuestion(qid=str(qa.get("id", len(questions))), question=qa["question"],
                                               answers=answers, doc_id=doc_id,
                                               answerable=not qa.get("is_impossible", False) and bool(answers)))
-    return TestSet(questions, [], corpus)
+    return TestSet(questions, problems, corpus)
 
 
 def write_corpus(corpus: dict[str, str], folder: Path) -> Path:

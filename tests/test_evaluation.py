@@ -32,13 +32,15 @@ def test_squad_paragraphs_become_documents(tmp_path):
         {"context": "谅山省是与中国广西壮族自治区接壤的省份,共同边界线长达231公里以上。",
          "qas": [{"id": "q1", "question": "谅山省与广西的共同边界线有多长？", "answers": [{"text": "231公里", "answer_start": 30}]}]},
         {"context": "2023年,全省出口总额约达1.56亿美元。",
-         "qas": [{"id": "q2", "question": "谅山省2023年出口总额是多少？", "answers": [{"text": "1.56亿美元", "answer_start": 13}]}]},
+         "qas": [{"id": "q2", "question": "谅山省2023年出口总额是多少？", "answers": [{"text": "1.56亿美元", "answer_start": 13}]},
+                 {"id": "q3", "question": " ", "answers": [{"text": "1.56亿美元", "answer_start": 13}]}]},
     ]}]}
     path = tmp_path / "squad.json"
     path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
     testset = load_testset(path)
     assert [q.doc_id for q in testset.questions] == ["000-000.txt", "000-001.txt"]
     assert "231公里" in testset.corpus["000-000.txt"]
+    assert len(testset.problems) == 1 and "q3" in testset.problems[0]  # CMRC 2018's trial set has one
 
     out = tmp_path / "report"
     run = subprocess.run([sys.executable, "-m", "rag.cli", "eval", str(path), "--out", str(out), "-q"],
@@ -47,6 +49,7 @@ def test_squad_paragraphs_become_documents(tmp_path):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["metrics"]["all"]["recall@1"] == 1.0
     assert report["metrics"]["all"]["answer_contains_gold"] == 1.0
+    assert any("q3" in w for w in report["warnings"])
 
 
 def test_rag_eval_on_the_project_testset_with_compare(seeds_index_dir, tmp_path):
