@@ -9,6 +9,7 @@ article. Files that cannot be read are skipped with a warning that names them; t
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import os
@@ -171,11 +172,18 @@ def _hidden(path: Path, root: Path) -> bool:
 
 
 def decode_bytes(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM) or GB18030/GBK; refuse binary data.
+    """Decode UTF-8 (with or without BOM), UTF-16/32 with a BOM, or GB18030/GBK; refuse binary data.
 
-    >>> decode_bytes("谅山省".encode("gb18030"))
-    '谅山省'
+    >>> decode_bytes("谅山省".encode("gb18030")), decode_bytes("谅山省".encode("utf-16"))
+    ('谅山省', '谅山省')
     """
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):  # Windows editors save "Unicode" text as UTF-16 with a byte-order mark
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise UnreadableFileError(f"not valid {encoding.upper()} ({exc.reason})") from exc
     if b"\x00" in data[:8192]:
         raise UnreadableFileError("binary data (NUL bytes)")
     try:

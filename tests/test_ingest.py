@@ -94,3 +94,11 @@ def test_deeply_nested_html_is_read_in_one_pass():
     text, _, _ = html_to_text(html)
     lines = [line for line in text.split("\n") if line.strip()]
     assert lines == ["谅山省口岸", "第二段", "尾"]
+
+
+def test_utf16_text_is_read_not_called_binary():
+    # "utf-16" and "utf-32" write a byte-order mark; big-endian UTF-16 gets one by hand
+    for data in ("谅山省口岸".encode("utf-16"), "谅山省口岸".encode("utf-32"), "\ufeff谅山省口岸".encode("utf-16-be")):
+        assert decode_bytes(data) == "谅山省口岸"
+    with pytest.raises(UnreadableFileError, match="NUL"):
+        decode_bytes(b"\x89PNG\x00\x00\x00")
