@@ -129,3 +129,38 @@ def test_visitors_cannot_point_the_server_at_a_url(page):
     assert page.locator("#answer-with").inner_text().split() == ["Answer", "with", "Extractive", "(offline,",
                                                                  "quotes", "the", "articles)"]
     assert not page.locator("#llm-url input, #llm-url textarea").first.is_visible()
+
+
+def test_a_refused_upload_does_not_block_the_next_and_no_server_path_is_shown(page, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    if not page.locator("#add").is_visible():
+        page.get_by_text("Articles", exact=True).click()
+        page.locator("#add").wait_for(timeout=10000)
+    page.locator("#upload input[type=file]").set_input_files(str(empty))
+    page.locator("#add").click()
+    page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('Not added')",
+                           timeout=60000)
+    assert "empty.txt: the file is empty" in page.locator("#upload-status").inner_text()
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00\x00 not text")
+    good = tmp_path / "haiphong-port.txt"
+    good.write_text("海防港新闻\n\n海防港2025年集装箱吞吐量达700万标箱。", encoding="utf-8")
+    page.locator("#upload input[type=file]").set_input_files([str(good), str(binary)])
+    page.locator("#add").click()
+    page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('haiphong-port.txt')",
+                           timeout=60000)
+    status = page.locator("#upload-status").inner_text()
+    assert "Added 1" in status and "empty.txt" not in status  # the refused file was not sent again
+    assert "skipped binary.txt: binary data" in status
+    assert "/tmp" not in status and "index/uploads" not in status  # ids like uploads/x.txt, never server paths
+
+
+def test_the_api_says_what_was_wrong(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    for question, k, says in (("  ", 5, "empty"), ("When does the smart port open?", 0, "k must be"),
+                              ("When does the smart port open?", 500, "k must be")):
+        with pytest.raises(Exception, match=says):
+            client.predict(question, k, api_name="/ask")

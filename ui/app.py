@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -26,6 +27,7 @@ EXAMPLES = [
     "谅山省2023年进出口总额是多少？",
     "Who won the 2022 FIFA World Cup?",
 ]
+MAX_K = 20  # passages a question may retrieve through the page and /ask
 MAX_MESSAGE_CHARS = 4000  # the assistant cuts to 256 tokens anyway; this keeps the chat readable
 EXTRACTIVE = "Extractive (offline, quotes the articles)"
 CUSTOM = "Your own OpenAI-compatible server"
@@ -139,25 +141,37 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
             yield history, gr.skip(), ""
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):
+        """Index the chosen files; the file box is emptied either way, so a refused file is not sent again
+        with the next ones."""
         if not files:
-            return "Choose .txt, .md or .html files first.", _documents_table(assistant)
+            return "Choose .txt, .md or .html files first.", _documents_table(assistant), None
         uploads = [(os.path.basename(getattr(f, "orig_name", None) or str(f)), str(f)) for f in files]
         progress(0, desc="Indexing")
         try:
             report = assistant.add_uploads(uploads, progress=True)
         except UploadError as exc:
-            return f"Not added: {exc}", _documents_table(assistant)
+            return f"Not added: {exc}", _documents_table(assistant), None
         except Exception as exc:  # the index is unchanged; say why instead of showing a trace
-            return f"Not added, the index is unchanged: {type(exc).__name__}: {exc}", _documents_table(assistant)
+            return (f"Not added, the index is unchanged: {type(exc).__name__}: {without_paths(str(exc))}",
+                    _documents_table(assistant), None)
         names = ", ".join(report.added + report.updated) or "nothing new"
         lines = [f"Added {len(report.added)}, updated {len(report.updated)}, "
                  f"unchanged {len(report.unchanged)}: {names}."]
-        lines += [f"Skipped: {s}" for s in report.skipped]
-        return "\n\n".join(lines), _documents_table(assistant)
+        lines += [f"Skipped: {without_paths(s)}" for s in report.skipped]
+        return "\n\n".join(lines), _documents_table(assistant), None
 
     def ask_api(question: str, k: int = 5) -> dict:
         """Answer a question; returns the Answer as JSON (text, citations, refused, passages, timings)."""
-        return assistant.ask(question, k=int(k)).to_dict()
+        try:
+            k = int(k)
+        except (TypeError, ValueError):
+            raise gr.Error(f"k must be a whole number from 1 to {MAX_K}, got {k!r}") from None
+        if not 1 <= k <= MAX_K:
+            raise gr.Error(f"k must be from 1 to {MAX_K}, got {k}")
+        try:
+            return assistant.ask(question, k=k).to_dict()
+        except ValueError as exc:  # an empty question, and the like: the caller reads why
+            raise gr.Error(str(exc)) from None
 
     with gr.Blocks(title="Article QA") as app:
         gr.Markdown("## Ask the articles\nAnswers quote the articles; each `[n]` points to a passage on the right.")
@@ -169,7 +183,7 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                                      elem_id="question", submit_btn=True)
                 gr.Examples(EXAMPLES, inputs=message, label="Examples")
                 with gr.Accordion("Answer settings", open=False, elem_id="settings"):
-                    k = gr.Slider(1, 20, value=assistant.k, step=1, label="Passages to retrieve (k)")
+                    k = gr.Slider(1, MAX_K, value=assistant.k, step=1, label="Passages to retrieve (k)")
                     choices = answer_choices(assistant, allow_custom_llm=allow_custom_llm)
                     mode = gr.Radio(choices, value=model_label(assistant) or EXTRACTIVE,
                                     label="Answer with", elem_id="answer-with")
@@ -195,9 +209,18 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                                      interactive=False, elem_id="documents")
         message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
                        api_visibility="private")
-        add_button.click(add_articles, [upload], [status, documents], api_visibility="private")
+        add_button.click(add_articles, [upload], [status, documents, upload], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
+
+
+def without_paths(message: str) -> str:
+    """A message for a visitor: the server's paths reduced to file names.
+
+    >>> without_paths("skipped /srv/rag/index/uploads/broken.txt: binary data (NUL bytes)")
+    'skipped broken.txt: binary data (NUL bytes)'
+    """
+    return re.sub(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:]+)+[/\\]([^/\\\s:]+)", r"\1", message)
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
