@@ -115,7 +115,7 @@ def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[Sou
             root = path.resolve()
             label = labels.label(root)
             for f in _walk(root, warnings, unreadable):
-                if f.suffix.lower() not in SUPPORTED_SUFFIXES or _hidden(f, root):
+                if f.suffix.lower() not in SUPPORTED_SUFFIXES:
                     continue
                 if not _utf8_name(f, warnings):
                     continue
@@ -145,10 +145,13 @@ def _walk(root: Path, warnings: list[str], unreadable: list[Path]) -> list[Path]
         warnings.append(f"could not read the folder {_shown(folder)} ({error.strerror}): "
                         "its articles already in the index are kept")
 
-    found = []
+    found, hidden = [], 0
     for folder, subfolders, names in os.walk(root, onerror=cannot_list):
+        hidden += sum(d.startswith(".") for d in subfolders) + sum(n.startswith(".") for n in names)
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        found.extend(Path(folder, name) for name in names)
+        found.extend(Path(folder, name) for name in names if not name.startswith("."))
+    if hidden:
+        warnings.append(f"skipped {hidden} hidden file(s) or folder(s) in {_shown(root)} (names starting with '.')")
     return sorted(f for f in found if f.is_file())
 
 
@@ -165,10 +168,6 @@ def _utf8_name(path: Path, warnings: list[str]) -> bool:
 def _shown(path: Path) -> str:
     """A path for a message: undecodable bytes escaped (``\\xff``) rather than failing to print."""
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def decode_bytes(data: bytes) -> str:

@@ -102,3 +102,13 @@ def test_utf16_text_is_read_not_called_binary():
         assert decode_bytes(data) == "谅山省口岸"
     with pytest.raises(UnreadableFileError, match="NUL"):
         decode_bytes(b"\x89PNG\x00\x00\x00")
+
+
+def test_hidden_files_are_skipped_and_counted(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "notes.txt").write_text("内部", encoding="utf-8")
+    (tmp_path / ".draft.txt").write_text("草稿", encoding="utf-8")
+    (tmp_path / "news.txt").write_text("新闻", encoding="utf-8")
+    files, warnings, _ = find_source_files([tmp_path])
+    assert [f.path.name for f in files] == ["news.txt"]
+    assert any("skipped 2 hidden" in w for w in warnings)
