@@ -189,6 +189,12 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    repaired = data.decode("utf-8-sig", errors="replace")
+    bad = repaired.count("\ufffd")
+    if bad <= len(repaired) // 20:  # GBK read as UTF-8 breaks nearly every character, not one in twenty
+        # UTF-8 with a few broken bytes (a cut download, a bad copy): GB18030 would turn it all into nonsense
+        log.warning("%d byte sequence(s) were not valid UTF-8 and are shown as \ufffd", bad)
+        return repaired
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:

@@ -112,3 +112,14 @@ def test_hidden_files_are_skipped_and_counted(tmp_path):
     files, warnings, _ = find_source_files([tmp_path])
     assert [f.path.name for f in files] == ["news.txt"]
     assert any("skipped 2 hidden" in w for w in warnings)
+
+
+def test_utf8_with_a_few_broken_bytes_stays_utf8_with_a_warning(caplog):
+    text = "谅山省口岸经济发展迅速。" * 20
+    data = text.encode("utf-8")
+    broken = data[:51] + b"\xff" + data[51:]  # one stray byte between two characters
+    with caplog.at_level("WARNING"):
+        decoded = decode_bytes(broken)
+    assert decoded.replace("\ufffd", "") == text  # not read as GB18030 nonsense
+    assert "not valid UTF-8" in caplog.text
+    assert decode_bytes(("谅山省口岸" * 30).encode("gbk")) == "谅山省口岸" * 30  # real GBK still is GBK
