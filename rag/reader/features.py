@@ -66,7 +66,7 @@ SENTENCE_FEATURES = [
     "dense", "dense_gap", "dense_rank", "lexical", "lexical_gap", "lexical_rank", "lexical_with_context",
     "terms_matched", "terms_share", "passage_rank", "passage_dense", "passage_lexical", "passage_fused",
     "related", "position", "length", "bigram_share", "common_run", "bm25", "bm25_rank", "neighbour_lexical",
-    "previous_dense", "next_dense", "previous_lexical",
+    "previous_dense", "next_dense", "previous_lexical", "refers_back",
     "has_date", "has_number", "has_quote", "q_has_year", "year_in_sentence",
     "other_year_in_sentence", "before_wh_share", "after_wh_share", "head_in_sentence", "question_length",
     "translated", "english", *_onehot("kind", KINDS),
@@ -94,7 +94,7 @@ QUESTION_FEATURES = [
     "second_sentence", "best_sentence_dense", "best_sentence_lexical", "best_span", "second_span",
     "span_gap", "q_has_year", "year_in_evidence", "year_in_passages", "missing_idf_max", "missing_idf_share",
     "names_share", "names_in_quoted", "rarest_found", "attribute_known", "attribute_in_quoted",
-    "attribute_in_evidence",
+    "attribute_in_evidence", "attribute_in_passages", "missing_in_passages_share",
     "quoted_terms_share", "lead_prob", "span_question_before",
     "span_question_after", "span_crossing", "span_outside", "span_before_wh_distance", "span_after_wh_distance",
     *_onehot("kind", KINDS),
@@ -232,7 +232,7 @@ def sentence_features(question: QuestionInfo, terms: QuestionTerms, candidates: 
             _position(index, c.sentence_id), len(text),
             sum(b in text for b in bigrams) / len(bigrams) if bigrams else -1.0,
             _common_run(question.text, text) / max(1, len(question.text)), bm25[i] / mass, bm25_rank[i], neighbours[i],
-            previous_dense[i], next_dense[i], previous_lexical[i],
+            previous_dense[i], next_dense[i], previous_lexical[i], float(bool(_REFERS_BACK.match(text))),
             float(bool(find_quantities(text, "date"))),
             float(bool(_DIGIT.search(text))), float(bool(_QUOTE_MARKS.search(text))), float(bool(years)),
             float(bool(years & sentence_years)), float(bool(sentence_years - years)),
@@ -571,12 +571,16 @@ def question_features(question: QuestionInfo, terms: QuestionTerms, sentences: l
         sum(n in quoted_text for n in names) / len(names) if names and best else -1.0,
         float(rarest is not None and (rarest in evidence_tokens or rarest in evidence_text)),
         *_attribute_found(question, index, quoted_text, evidence_text.lower()),
+        _attribute_found(question, index, "", all_text.lower())[2],
+        sum(terms.idf[t] for t in own_terms if t not in all_text) / own_mass,
         terms.share(_tokens(quoted_text)) if best else 0.0, lead_prob,
         *_alignment_of(spans, X_span), *[float(question.kind == k) for k in KINDS],
     ]
     return np.asarray([row], dtype=np.float32)
 
 
+# a sentence that continues the one before it: "该项目预计于…", "此外…", "他表示…"
+_REFERS_BACK = re.compile(r"^\W*(该|此|这|其|它|他|她|上述|对此|为此|同时|此外|另外)")
 EVIDENCE_SENTENCES = 2  # the answerer quotes at most this many
 
 
