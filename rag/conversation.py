@@ -22,9 +22,10 @@ _CONNECTIVE_START = re.compile(
 _ENDS_WITH_NE = re.compile(r"呢\s*[？?]?\s*$")
 # words that carry no topic of their own: question words, pronouns, auxiliaries, generic verbs
 _EMPTY_EN = set("""
-what when where who whom whose which why how much many long far is are was were be been do does did will would can
-could should has have had it its it's they tell me more please year month day date time one ones them their theirs he him his she her hers this that these those there here
-the a an of in on at to for by about from with as happen happened mean means the then else more exactly about so
+what when where who whom whose which why how much many long far is are was were be been do does did will would
+can could should has have had it its it's they them their theirs he him his she her hers this that these those
+there here the a an of in on at to for by about from with as so then else more exactly happen happened mean means
+tell me please year month day date time one ones
 """.split())
 _PRONOUN_EN = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _EMPTY_ZH = re.compile(r"[它他她其这那此该]|什么|怎么|为什么|为何|多少|几|哪|谁|何时|是|的|吗|呢|了|有|在|时候|样|会|要|呀|啊|吧|个|些|里")
