@@ -178,7 +178,9 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
     ]
     lead_f1 = f1(lead, q.answers) if scored and lead else 0.0
     scores = {
-        "hit@1": recall_at(hits, 1), "hit@5": recall_at(hits, 5), "rr@10": reciprocal_rank(hits, 10),
+        # without evidence or a gold document (RGB) relevance is unknown: no ranking figures
+        **({"hit@1": recall_at(hits, 1), "hit@5": recall_at(hits, 5), "rr@10": reciprocal_rank(hits, 10)}
+           if q.evidence or q.doc_id else {"hit@1": None, "hit@5": None, "rr@10": None}),
         "lead_given": bool(scored and lead),
         "lead_em": exact_match(lead, q.answers) if scored and lead else 0.0,
         "lead_f1": lead_f1,
@@ -215,9 +217,9 @@ def summarize(predictions: list[Prediction]) -> dict:
         cited = [r.scores["citation_precision"] for r in rows if r.scores["citation_precision"] is not None]
         return {
             "questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
-            "recall@1": mean([r.scores["hit@1"] for r in answerable]),
-            "recall@5": mean([r.scores["hit@5"] for r in answerable]),
-            "mrr@10": mean([r.scores["rr@10"] for r in answerable]),
+            "recall@1": mean([r.scores["hit@1"] for r in answerable if r.scores["hit@1"] is not None]),
+            "recall@5": mean([r.scores["hit@5"] for r in answerable if r.scores["hit@5"] is not None]),
+            "mrr@10": mean([r.scores["rr@10"] for r in answerable if r.scores["rr@10"] is not None]),
             "lead_em": mean([r.scores["lead_em"] for r in answerable]),
             "lead_f1": mean([r.scores["lead_f1"] for r in answerable]),
             "lead_given": mean([float(r.scores["lead_given"]) for r in answerable]),

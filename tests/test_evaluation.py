@@ -101,3 +101,12 @@ def test_evaluate_with_a_language_model_reports_fallbacks(seeds_index_dir, embed
     assert unanswerable.refused and unanswerable.fallback is None
     assert report.metrics["all"]["fallback_rate"] == 0.5
     assert report.metrics["all"]["unanswerable_refused"] == 1.0
+
+
+def test_without_evidence_or_gold_document_recall_is_unknown_not_zero(assistant, tmp_path):
+    testset = tmp_path / "rgb-style.jsonl"
+    testset.write_text('{"qid": "a", "question": "谅山省2023年进出口总额是多少？", "answers": ["49.25亿美元"]}\n',
+                       encoding="utf-8")
+    report = evaluate(testset, assistant)
+    assert report.metrics["all"]["recall@5"] is None and report.metrics["all"]["mrr@10"] is None
+    assert report.metrics["all"]["answer_contains_gold"] == 1.0
