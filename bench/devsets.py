@@ -24,6 +24,8 @@ from train_reader import HELD_OUT, assistant_for, datasets, fold_of  # noqa: E40
 
 from rag.evaluation import TestSet, evaluate, summarize  # noqa: E402
 
+READER_TEXT = {"learned": "the learned reader (the models shipped in `rag/reader/model/`)",
+               "scored": "the hand-scored reader (`rag/extractive.py`, the default)"}
 COLUMNS = [("contains gold", "answer_contains_gold"), ("lead EM", "lead_em"), ("lead F1", "lead_f1"),
            ("lead given", "lead_given"), ("given lead right", "lead_right"), ("answerable refused", "answerable_refused"),
            ("unanswerable refused", "unanswerable_refused"), ("recall@5", "recall@5")]
@@ -65,13 +67,13 @@ def main(argv=None) -> int:
         replace_section(f"Answers on the public dev sets, {args.reader} reader (issue 10)", f"""Measured by
 `python bench/devsets.py --reader {args.reader}` on
 {platform.machine()}, Python {platform.python_version()}, 2 cores ({time.strftime('%Y-%m-%d')}), k=5, the extractive
-answerer (`--reader learned`: the models shipped in `rag/reader/model/`). "held-out fold" is the questions whose group (article;
+answerer with {READER_TEXT[args.reader]}. "held-out fold" is the questions whose group (article;
 RGB: question) the training script (`scripts/train_reader.py`) never trained or tuned on; "all" includes the
 training fold and flatters the model. The lead is the short answer put before the quotes; F1 is CMRC 2018's
 (longest common substring), a lead counts as right from F1 0.5. RGB's unanswerable questions are its own
 must-refuse ones (answer passages left out of the pool).
 
-| set | questions | n | {' | '.join(label for label, _ in COLUMNS)} |
+| set | part | n | {' | '.join(label for label, _ in COLUMNS)} |
 |---|---|---|{'---|' * len(COLUMNS)}
 {table}
 """)
