@@ -139,13 +139,15 @@ class Assistant:
         update_index(paths, index_dir, embedder, rebuild=rebuild, progress=progress)
         return cls(index_dir, embedder=embedder, k=k)
 
-    def add(self, paths, *, progress: bool = False):
-        """Add or update articles without dropping anything else; returns the ``IndexReport``."""
+    def add(self, paths, *, progress: bool = False, max_chars: int | None = None):
+        """Add or update articles without dropping anything else; returns the ``IndexReport``.
+        Articles whose text is longer than ``max_chars`` are skipped with the reason."""
         from rag.index import ArticleIndex
         from rag.indexing import update_index
 
         with self._write_lock:
-            report = update_index(paths, self.index_dir, self.embedder, prune=False, progress=progress)
+            report = update_index(paths, self.index_dir, self.embedder, prune=False, progress=progress,
+                                  max_chars=max_chars)
             if report.written:
                 self._use(ArticleIndex.load(self.index_dir))
         return report
@@ -155,12 +157,13 @@ class Assistant:
 
         Refuses unsupported types, oversized or empty files (``rag.uploads.UploadError``) before
         anything is written; if indexing fails, the stored copies are removed and the index is as it was.
+        A file whose text is longer than ``rag.uploads.MAX_UPLOAD_CHARS`` is skipped with the reason.
         """
-        from rag.uploads import store_uploads
+        from rag.uploads import MAX_UPLOAD_CHARS, store_uploads
 
         stored = store_uploads(list(uploads), self.index_dir / "uploads")
         try:
-            report = self.add(stored, progress=progress)
+            report = self.add(stored, progress=progress, max_chars=MAX_UPLOAD_CHARS)
         except BaseException:
             for path in stored:
                 path.unlink(missing_ok=True)

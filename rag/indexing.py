@@ -63,6 +63,7 @@ def update_index(
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
     overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
     vector_store: dict | None = None,
+    max_chars: int | None = None,
 ) -> IndexReport:
     """Bring the index at ``index_dir`` in line with the files under ``paths``.
 
@@ -75,6 +76,9 @@ def update_index(
     ``vector_store`` picks where vectors are searched (``rag.vector_store``): ``{"kind": "faiss"}`` (the
     default) or ``{"kind": "milvus", "uri": URI, "collection": NAME}``; given for an existing index
     it moves the vectors there without embedding anything again. Otherwise the index keeps its store.
+
+    ``max_chars`` skips (with the reason) an article whose cleaned text is longer: the page's uploads are
+    capped so that one visitor cannot hold the writer for minutes.
     """
     started = time.perf_counter()
     if isinstance(paths, (str, Path)):
@@ -112,6 +116,10 @@ def update_index(
                         relocated[src.doc_id] = {"root": str(src.root), "path": str(src.path)}
                     continue
                 article = read_article(src)
+                if max_chars is not None and len(article.text) > max_chars:
+                    raise UnreadableFileError(
+                        f"{len(article.text):,} characters of text; uploads take up to {max_chars:,} "
+                        f"(RAG_UPLOAD_MAX_CHARS), index longer articles with `rag index`")
             except (UnreadableFileError, OSError) as exc:
                 message = f"skipped {src.path}: {exc}"
                 log.warning(message)

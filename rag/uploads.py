@@ -1,7 +1,10 @@
 """Take files a user uploads (through the chat page) into an index's own ``uploads/`` folder, safely.
 
 Names are reduced to a plain file name (no folders, no ``..``, no hidden files), only
-article types are accepted, sizes are capped, and a file never lands outside the folder.
+article types are accepted, sizes are capped, and a file never lands outside the folder. An upload's
+text is capped too (``MAX_UPLOAD_CHARS``): embedding runs at ~1,500 characters a second on 2 cores
+while holding the index's writer, so one visitor's 5 MB of text would hold everyone else's upload
+for many minutes; longer articles go in with ``rag index``.
 Uploads get ids under ``uploads/`` (``rag.ingest``), so they never replace an indexed article,
 and a name another upload already holds gets a number (``news-2.txt``) instead of replacing it.
 """
@@ -9,6 +12,7 @@ and a name another upload already holds gets a number (``news-2.txt``) instead o
 from __future__ import annotations
 
 import filecmp
+import os
 import re
 import shutil
 import unicodedata
@@ -17,6 +21,7 @@ from pathlib import Path
 from rag.ingest import SUPPORTED_SUFFIXES
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_CHARS = int(os.environ.get("RAG_UPLOAD_MAX_CHARS", "15000"))  # ~10 s of embedding
 
 
 class UploadError(ValueError):

@@ -71,3 +71,26 @@ def test_an_upload_never_replaces_an_indexed_article_or_another_upload(tmp_path,
     assert second.added == ["uploads/000_714598442bb43c6e-2.txt"]
     assert "取消" in assistant.index.documents["uploads/000_714598442bb43c6e.txt"]["text"]
     assert (SEEDS / "000_714598442bb43c6e.txt").read_text(encoding="utf-8").count("取消") == 0
+
+
+def test_an_upload_with_more_text_than_the_page_takes_is_skipped_and_not_kept(tmp_path, seeds_index_dir, embedder,
+                                                                               monkeypatch):
+    """Embedding holds the writer at ~1,500 characters a second: 5 MB of text from one visitor would make
+    every other visitor's upload wait many minutes."""
+    import shutil
+
+    import rag.uploads
+    from rag import Assistant
+
+    monkeypatch.setattr(rag.uploads, "MAX_UPLOAD_CHARS", 2_000)
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    assistant = Assistant(index_dir, embedder=embedder)
+    long, short = tmp_path / "long.html", tmp_path / "short.txt"
+    long.write_text("<p>" + "谅山省口岸货物通关。" * 300 + "</p>", encoding="utf-8")
+    short.write_text("短讯\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
+    report = assistant.add_uploads([("long.html", long), ("short.txt", short)])
+    assert report.added == ["uploads/short.txt"]
+    assert len(report.skipped) == 1 and "3,000 characters" in report.skipped[0] and "rag index" in report.skipped[0]
+    assert not (index_dir / "uploads" / "long.html").exists()
+    assert {"seeds/000_714598442bb43c6e.txt", "uploads/short.txt"} <= set(assistant.index.documents)

@@ -19,7 +19,7 @@ import gradio as gr  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.errors import LLMConfigError  # noqa: E402
 from rag.llm import LLMConfig  # noqa: E402
-from rag.uploads import MAX_UPLOAD_BYTES, UploadError  # noqa: E402
+from rag.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_CHARS, UploadError  # noqa: E402
 from ui.sources import render_sources  # noqa: E402
 
 EXAMPLES = [
@@ -201,7 +201,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                 sources = gr.HTML(render_sources(None), label="Sources", elem_id="sources")
         with gr.Accordion("Articles", open=False):
             upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html"],
-                             label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
+                             label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_BYTES // 2**20} MB and "
+                                   f"{MAX_UPLOAD_CHARS:,} characters of text each)",
                              elem_id="upload")
             add_button = gr.Button("Add to the index", elem_id="add")
             status = gr.Markdown(elem_id="upload-status")
