@@ -133,11 +133,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                     part.notes = notes + part.notes
                     history[-1]["content"] = as_text(shown_text(part))  # verified text replaces what streamed
                     yield history, render_sources(part), ""
-        except ValueError as exc:  # includes LLMConfigError
-            history[-1]["content"] = as_text(f"⚠ {exc}")
-            yield history, gr.skip(), ""
-        except Exception as exc:  # never a traceback in the page
-            history[-1]["content"] = as_text(f"⚠ Something went wrong: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # never a traceback in the page, nor the server's paths
+            history[-1]["content"] = as_text(error_bubble(exc))
             yield history, gr.skip(), ""
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):
@@ -171,7 +168,7 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         try:
             return assistant.ask(question, k=k).to_dict()
         except ValueError as exc:  # an empty question, and the like: the caller reads why
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(without_paths(str(exc))) from None
 
     with gr.Blocks(title="Article QA") as app:
         gr.Markdown("## Ask the articles\nAnswers quote the articles; each `[n]` points to a passage on the right.")
@@ -213,6 +210,19 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         add_button.click(add_articles, [upload], [status, documents, upload], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
+
+
+def error_bubble(exc: Exception) -> str:
+    """What the chat shows when answering failed: the reason, without a traceback or the server's paths.
+
+    >>> error_bubble(ValueError("Empty question"))
+    '⚠ Empty question'
+    >>> error_bubble(FileNotFoundError(2, "No such file or directory", "/srv/rag/index/vectors.faiss"))
+    "⚠ Something went wrong: FileNotFoundError: [Errno 2] No such file or directory: 'vectors.faiss'"
+    """
+    if isinstance(exc, ValueError):  # includes LLMConfigError: the message is meant for the visitor
+        return f"⚠ {without_paths(str(exc))}"
+    return f"⚠ Something went wrong: {type(exc).__name__}: {without_paths(str(exc))}"
 
 
 def without_paths(message: str) -> str:
