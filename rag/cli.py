@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p_index = sub.add_parser("index", help="index articles (.txt, .md, .html files or folders)",
@@ -142,6 +143,16 @@ def llm_choice(args, backend: str | None = None):
     return LLMConfig.from_env(backend=backend, model=args.model, base_url=args.base_url, api_key=args.api_key,
                               model_path=args.model_path, context_window=args.context_window,
                               max_answer_tokens=args.max_tokens, timeout=args.timeout) or "extractive"
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, as pip recorded it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rag-news-qa")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,3 +103,13 @@ def test_a_reader_that_goes_away_gets_no_traceback(seeds_index_dir):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 141
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_python_dash_m_rag_is_the_same_command_and_says_its_version():
+    from importlib.metadata import version
+
+    out = subprocess.run([sys.executable, "-m", "rag", "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"rag {version('rag-news-qa')}"
+    helped = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0 and "index" in helped.stdout and "eval" in helped.stdout
