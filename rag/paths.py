@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
 
 
 def default_seeds_dir() -> Path:
-    """The bundled seed articles (``RAG_SEEDS`` overrides)."""
-    return Path(os.environ.get("RAG_SEEDS", PROJECT_ROOT / "seeds"))
+    """The bundled seed articles (``RAG_SEEDS`` overrides): ``rag/seeds/`` in an installed wheel, the
+    project's ``seeds/`` folder in a checkout."""
+    if "RAG_SEEDS" in os.environ:
+        return Path(os.environ["RAG_SEEDS"])
+    installed = PACKAGE_DIR / "seeds"
+    return installed if installed.is_dir() else PROJECT_ROOT / "seeds"
 
 
 def cache_home() -> Path:
