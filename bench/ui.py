@@ -53,10 +53,11 @@ def first_token_ms(page, question: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", default=str(ROOT / ".rag-index"))
+    parser.add_argument("--index", default=None, help="index folder (default: the one rag ask uses)")
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    subprocess.run([sys.executable, "-m", "rag.cli", "index", str(ROOT / "seeds"), "--index", args.index, "-q"],
+    where = ["--index", args.index] if args.index else []
+    subprocess.run([sys.executable, "-m", "rag.cli", "index", str(ROOT / "seeds"), *where, "-q"],
                    check=True, cwd=ROOT)
     from playwright.sync_api import sync_playwright
 
@@ -65,7 +66,7 @@ def main() -> int:
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "chat", "--index", args.index, "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "chat", *where, "--port", str(port)],
                             cwd=ROOT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
