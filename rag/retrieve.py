@@ -140,7 +140,11 @@ class HybridRetriever(BaseRetriever):
             score=round(score, 6), dense_score=round(dense, 6), lexical_score=round(lexical, 6),
         )
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None) -> list[Document]:
+        """``retriever.invoke(question, k=2)`` returns that many passages (LangChain hands ``k`` through)."""
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(f"k must be a whole number of passages, 1 or more; got {k!r}")
         return [
             Document(
                 page_content=p.text,
@@ -149,5 +153,5 @@ class HybridRetriever(BaseRetriever):
                     "start": p.start, "end": p.end, "score": p.score, "chunk_id": p.chunk_id,
                 },
             )
-            for p in self.search(query).passages
+            for p in self.search(query, k).passages
         ]

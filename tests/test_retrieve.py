@@ -25,3 +25,15 @@ def test_langchain_retriever_interface(assistant):
     top = next(d for d in docs[:2] if "2024年12月底" in d.page_content)
     assert top.metadata["doc_id"] == "seeds/000_714598442bb43c6e.txt"
     assert {"title", "date", "section", "start", "end", "score"} <= set(top.metadata)
+
+
+def test_langchain_invoke_honours_k_and_refuses_what_it_does_not_take(assistant):
+    import pytest
+
+    two = assistant.retriever.invoke("智慧口岸什么时候投入使用？", k=2)
+    assert len(two) == 2 and any("2024年12月底" in d.page_content for d in two)
+    assert len(assistant.retriever.invoke("智慧口岸什么时候投入使用？", k=8)) == 8
+    with pytest.raises(ValueError, match="k must be"):
+        assistant.retriever.invoke("智慧口岸什么时候投入使用？", k=0)
+    with pytest.raises(TypeError):
+        assistant.retriever.invoke("智慧口岸什么时候投入使用？", top_n=3)  # not silently ignored
