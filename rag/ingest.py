@@ -171,10 +171,12 @@ def _shown(path: Path) -> str:
 
 
 def decode_bytes(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16/32 with a BOM, or GB18030/GBK; refuse binary data.
+    """Decode UTF-8 (with or without BOM), UTF-16/32 with a BOM, GB18030/GBK or Big5; refuse binary data.
 
     >>> decode_bytes("谅山省".encode("gb18030")), decode_bytes("谅山省".encode("utf-16"))
     ('谅山省', '谅山省')
+    >>> decode_bytes("諒山省與中國廣西的邊境貿易。".encode("big5"))  # also "valid" GB18030: 教籔い…
+    '諒山省與中國廣西的邊境貿易。'
     """
     for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                           (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
@@ -195,12 +197,20 @@ def decode_bytes(data: bytes) -> str:
         # UTF-8 with a few broken bytes (a cut download, a bad copy): GB18030 would turn it all into nonsense
         log.warning("%d byte sequence(s) were not valid UTF-8 and are shown as \ufffd", bad)
         return repaired
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
+    readings = {}
+    for encoding in ("gb18030", "big5"):
+        try:
+            readings[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    if len(readings) == 2:  # Big5 bytes also "decode" as GB18030, into nonsense: ask which reads as language
+        chaos = {m.encoding: m.chaos for m in from_bytes(data, cp_isolation=["gb18030", "big5"])}
+        big5 = chaos.get("big5", 1.0) < chaos.get("gb18030", 1.0)  # a tie (a few characters) stays GB18030
+        return readings["big5" if big5 else "gb18030"]
+    if readings:
+        return next(iter(readings.values()))
     best = from_bytes(data).best()
     if best is None:
         raise UnreadableFileError("not text in a known encoding")

@@ -139,3 +139,13 @@ def test_utf8_with_a_few_broken_bytes_stays_utf8_with_a_warning(caplog):
     assert decoded.replace("\ufffd", "") == text  # not read as GB18030 nonsense
     assert "not valid UTF-8" in caplog.text
     assert decode_bytes(("谅山省口岸" * 30).encode("gbk")) == "谅山省口岸" * 30  # real GBK still is GBK
+
+
+def test_big5_is_told_from_gb18030():
+    """Big5 bytes "decode" as GB18030 without error, into nonsense (諒山省 -> 教籔い)."""
+    traditional = "智慧口岸項目預計於2024年12月底建成投入使用。諒山省與中國廣西壯族自治區的邊境貿易持續增長。"
+    simplified = "智慧口岸项目预计于2024年12月底建成投入使用。谅山省与中国广西壮族自治区的边境贸易持续增长。"
+    assert decode_bytes(traditional.encode("big5")) == traditional
+    assert decode_bytes(simplified.encode("gb18030")) == simplified
+    assert decode_bytes("标题\n\n正文。".encode("gb18030")) == "标题\n\n正文。"  # short, and valid Big5 too
+    assert decode_bytes("標題\n\n正文。".encode("big5")) == "標題\n\n正文。"
