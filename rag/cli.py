@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(off by default: the server would send requests wherever a visitor says; the "
                              "operator's API key is never sent there)")
     add_llm_arguments(p_chat)
+
+    sub.add_parser("schema", help="print the JSON Schema of an answer",
+                   description="Print the JSON Schema of what `rag ask --json` prints and the page's /ask returns.")
     return parser
 
 
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval}[args.command](args)
+        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "schema": _schema}[args.command](args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -213,6 +216,13 @@ def _index(args) -> int:
                           prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
     state = "updated" if report.written else "already up to date"
     print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")
+    return 0
+
+
+def _schema(args) -> int:
+    from rag.schema import answer_json_schema
+
+    print(json.dumps(answer_json_schema(), ensure_ascii=False, indent=2))
     return 0
 
 

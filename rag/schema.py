@@ -84,3 +84,17 @@ class Answer:
     def to_json(self, **kwargs) -> str:
         kwargs.setdefault("ensure_ascii", False)
         return json.dumps(self.to_dict(), **kwargs)
+
+
+def answer_json_schema() -> dict:
+    """The JSON Schema (2020-12) of ``Answer.to_dict()``: what ``rag ask --json`` prints and the chat page's
+    ``/ask`` endpoint returns. ``rag schema`` prints it; ``docs/answer.schema.json`` is a copy.
+
+    >>> schema = answer_json_schema()
+    >>> schema["title"], sorted(schema["required"])
+    ('Answer', ['question', 'text'])
+    """
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(Answer).json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

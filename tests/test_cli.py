@@ -113,3 +113,22 @@ def test_python_dash_m_rag_is_the_same_command_and_says_its_version():
     assert out.stdout.strip() == f"rag {version('rag-news-qa')}"
     helped = subprocess.run([sys.executable, "-m", "rag", "--help"], capture_output=True, text=True, timeout=120)
     assert helped.returncode == 0 and "index" in helped.stdout and "eval" in helped.stdout
+
+
+def test_rag_schema_describes_what_ask_json_prints(seeds_index_dir):
+    """The /ask endpoint and `rag ask --json` return an Answer; its JSON Schema is published, never stale."""
+    import jsonschema
+    from conftest import ROOT
+
+    out = rag("schema")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    assert schema == json.loads((ROOT / "docs" / "answer.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    answered = json.loads(rag("ask", "When does the smart port open?", "--index", str(seeds_index_dir), "--json").stdout)
+    refused = json.loads(rag("ask", "Who won the 2022 FIFA World Cup?", "--index", str(seeds_index_dir), "--json").stdout)
+    for answer in (answered, refused):
+        jsonschema.validate(answer, schema)
+    assert answered["citations"] and "2024年12月底" in answered["citations"][0]["quote"]
+    with __import__("pytest").raises(jsonschema.ValidationError):
+        jsonschema.validate({**answered, "citations": [{"n": "one"}]}, schema)
