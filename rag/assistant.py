@@ -49,7 +49,7 @@ class Assistant:
 
     def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K, llm=None,
                  reader: str | None = None):
-        from embeddings import load_embedder
+        from embeddings import embedder_name, load_embedder
         from rag.index import ArticleIndex
 
         if k < 1:
@@ -65,9 +65,13 @@ class Assistant:
             wanted = embedder or index.embedder
             if wanted != index.embedder:
                 raise EmbedderMismatchError(self.index_dir, index.embedder, wanted)
-            embedder = load_embedder(wanted)
-        elif getattr(embedder, "spec", None) != index.embedder:
-            raise EmbedderMismatchError(self.index_dir, index.embedder, getattr(embedder, "spec", repr(embedder)))
+            try:
+                embedder = load_embedder(wanted)
+            except ValueError:
+                raise ValueError(f"{self.index_dir} was built with the embedder {wanted!r}, which cannot be loaded by "
+                                 f"name; pass the same one: Assistant({str(self.index_dir)!r}, embedder=...)") from None
+        elif embedder_name(embedder) != index.embedder:
+            raise EmbedderMismatchError(self.index_dir, index.embedder, embedder_name(embedder))
         self.embedder = embedder
         self.k = k
         self._write_lock = threading.Lock()

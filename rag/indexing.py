@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings import embedder_name
 from rag import store
 from rag.chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, chunk_sections
 from rag.embedding_checkpoint import EmbeddingCheckpoint
@@ -87,9 +88,10 @@ def update_index(
     report = IndexReport()
     with store.writer_lock(index_dir):
         old = None if rebuild or not store.exists(index_dir) else ArticleIndex.load(index_dir)
-        if old is not None and old.embedder != embedder.spec:
-            raise EmbedderMismatchError(index_dir, old.embedder, embedder.spec)
-        checkpoint = EmbeddingCheckpoint(index_dir, embedder.spec)  # vectors a killed run left behind
+        name = embedder_name(embedder)
+        if old is not None and old.embedder != name:
+            raise EmbedderMismatchError(index_dir, old.embedder, name)
+        checkpoint = EmbeddingCheckpoint(index_dir, name)  # vectors a killed run left behind
         report.resumed = len(checkpoint)
         store_config = resolve_store(vector_store, old, index_dir)
 
@@ -244,7 +246,7 @@ def _assemble(old, keep, new_articles, embedder, progress, chunk_tokens, overlap
     sent_vecs.append(new_vecs[len(chunk_inputs):])
 
     index = ArticleIndex(
-        embedder=embedder.spec,
+        embedder=embedder_name(embedder),
         dim=dim,
         documents=documents,
         chunks=chunks,

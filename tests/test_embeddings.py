@@ -26,3 +26,37 @@ def test_sentence_transformers_embedder_from_packaged_model():
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown embedder"):
         load_embedder("word2vec")
+
+
+class UsersOwnEmbeddings:
+    """What a user brings: a LangChain ``Embeddings`` of their own, with no ``spec`` (here over e5)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def embed_documents(self, texts):
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+def test_any_langchain_embeddings_builds_and_answers_and_is_told_apart(tmp_path, embedder):
+    from conftest import SEEDS
+    from embeddings import embedder_name
+    from rag import Assistant, EmbedderMismatchError
+
+    own = UsersOwnEmbeddings(embedder)
+    assert embedder_name(own) == "test_embeddings.UsersOwnEmbeddings"
+    built = Assistant.build([SEEDS], tmp_path / "index", embedder=own)
+    answer = built.ask("When does the smart port open?")
+    assert "2024年12月底" in answer.text and "2024年12月底" in answer.citations[0].quote
+    assert "2024年12月底" in Assistant(tmp_path / "index", embedder=own).ask("智慧口岸什么时候投入使用？").text
+    with pytest.raises(ValueError, match="cannot be loaded by name; pass the same one"):
+        Assistant(tmp_path / "index")
+    with pytest.raises(EmbedderMismatchError):
+        Assistant(tmp_path / "index", embedder=embedder)  # e5 itself, under its own name: other vectors
+    own.spec = "my-e5-v2"  # a name of the user's choosing
+    assert embedder_name(own) == "my-e5-v2"
+    with pytest.raises(TypeError, match="embed_query"):
+        embedder_name(object())
