@@ -174,6 +174,8 @@ def upload_wait(workdir: Path, index_dir: Path, make, name: str) -> dict:
     thread = threading.Thread(target=upload_hostile)
     thread.start()
     hostile_started.wait()
+    while not assistant._write_lock.locked() and thread.is_alive():  # the hostile upload holds the writer
+        time.sleep(0.001)
     waited = one_line("meanwhile")
     thread.join()
     return {"page": name, "alone_s": alone, "meanwhile_s": waited, "hostile_s": hostile_seconds[0]}

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 # A news article is rarely over 1 MB; a 50 MB "article" would take hours to embed. Larger files are
 # skipped with a message, before anything is read. RAG_MAX_FILE_MB raises the limit.
+MIN_WORD_SHARE = 0.25  # below this share of letters, digits and CJK characters a file is markup debris, not prose
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "10")) * 1024 * 1024)
 
 
@@ -367,6 +368,10 @@ def read_article(source: SourceFile) -> Article:
     cleaned = clean_article(text, title=title, date=date)
     if not cleaned.text.strip():
         raise UnreadableFileError("no text after cleaning")
+    words = sum(c.isalnum() for c in cleaned.text)
+    if words < MIN_WORD_SHARE * len(cleaned.text):  # Chinese news: ~85% of characters; English: ~80%
+        raise UnreadableFileError(f"not article text: only {words / len(cleaned.text):.0%} of its characters are "
+                                  f"letters, digits or CJK")
     sections = [
         Document(
             page_content=s.text,

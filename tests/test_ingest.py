@@ -112,6 +112,17 @@ def test_hostile_markup_is_read_without_losing_the_text():
     assert text.split() == ["谅山", "省"]
 
 
+def test_a_page_of_symbols_is_not_indexed_as_an_article(tmp_path):
+    """Half a million '<' are text to a parser; embedding them would hold the writer for an hour."""
+    page = tmp_path / "lt.html"
+    page.write_text("<p>谅山</p>" + "<" * 500_000, encoding="utf-8")
+    with pytest.raises(UnreadableFileError, match="not article text"):
+        read_article(find_source_files([page])[0][0])
+    seed = tmp_path / "seed.txt"
+    seed.write_text("标题\n\n该项目预计于2024年12月底建成投入使用。“不关门”、“不等待”!", encoding="utf-8")
+    assert "2024年12月底" in read_article(find_source_files([seed])[0][0]).text
+
+
 def test_utf16_text_is_read_not_called_binary():
     # "utf-16" and "utf-32" write a byte-order mark; big-endian UTF-16 gets one by hand
     for data in ("谅山省口岸".encode("utf-16"), "谅山省口岸".encode("utf-32"), "\ufeff谅山省口岸".encode("utf-16-be")):
