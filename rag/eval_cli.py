@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from rag.evaluation import evaluate, load_testset, write_corpus
@@ -27,6 +28,11 @@ def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders
     """One report per (embedder, k, answerer). Builds temporary indexes for ``corpus`` or a SQuAD set's
     paragraphs. ``llms`` holds ``Assistant(llm=...)`` values: None (the environment's choice),
     ``"extractive"`` or an ``LLMConfig``."""
+    def say(message: str) -> None:  # what is happening before the progress bars start
+        if progress:
+            print(message, file=sys.stderr, flush=True)
+
+    say(f"reading {testset_path}")
     from rag import Assistant
 
     testset = load_testset(testset_path)
@@ -46,6 +52,8 @@ def run_evaluations(testset_path, *, index=None, corpus=None, ks=(5,), embedders
     for embedder, index_dir in index_dirs.items():
         for llm in llms:
             for k in ks:
+                say(f"loading the index {index_dir or '(the default seeds index)'} and the embedder, "
+                    f"then asking {len(testset.questions)} questions")
                 assistant = Assistant(index_dir, k=k, llm=llm, reader=reader)
                 report = evaluate(testset, assistant, k=k, progress=progress)
                 warnings += [w for w in report.warnings if w not in warnings]

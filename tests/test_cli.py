@@ -132,3 +132,16 @@ def test_rag_schema_describes_what_ask_json_prints(seeds_index_dir):
     assert answered["citations"] and "2024年12月底" in answered["citations"][0]["quote"]
     with __import__("pytest").raises(jsonschema.ValidationError):
         jsonschema.validate({**answered, "citations": [{"n": "one"}]}, schema)
+
+
+def test_eval_says_what_it_is_doing_before_its_progress_bar(tmp_path, seeds_index_dir):
+    testset = tmp_path / "two.jsonl"
+    testset.write_text('{"qid": "a", "question": "When does the smart port open?", "answers": ["2024年12月底"]}\n'
+                       '{"qid": "b", "question": "Who won the 2022 FIFA World Cup?", "answers": []}\n',
+                       encoding="utf-8")
+    out = rag("eval", str(testset), "--index", str(seeds_index_dir), "--out", str(tmp_path / "report"))
+    assert out.returncode == 0, out.stderr
+    first_lines = out.stderr.splitlines()[:2]
+    assert first_lines[0] == f"reading {testset}"
+    assert first_lines[1].startswith(f"loading the index {seeds_index_dir}") and "2 questions" in first_lines[1]
+    assert "contains" in out.stdout
