@@ -81,13 +81,22 @@ def test_pasted_50k_message_is_cut_not_crashed(page):
     assert "cut" in page.locator("#sources").inner_text()
 
 
-def test_uploaded_article_is_searchable(page, tmp_path):
+def test_uploaded_article_is_searchable(page, server, tmp_path):
     article = tmp_path / "hanoi-tourism.txt"
     article.write_text("河内旅游业快速恢复\n\n2025年河内市共接待游客3200万人次,同比增长15%。", encoding="utf-8")
     assert "Added 1" in _upload(page, article)
     assert "hanoi-tourism.txt" in page.locator("#documents").inner_text()
     answer = _ask(page, "2025年河内市共接待游客多少人次？")
     assert "3200万人次" in answer
+    visitor = page.context.browser.new_page()  # another visitor (or a reload) sees the index as it is now
+    try:
+        visitor.goto(server, wait_until="load")
+        visitor.get_by_text("Articles", exact=True).click()
+        visitor.wait_for_function("document.querySelector('#documents') &&"
+                                  " document.querySelector('#documents').innerText.includes('hanoi-tourism.txt')",
+                                  timeout=30000)
+    finally:
+        visitor.close()
 
 
 def test_script_in_an_article_is_shown_as_text_never_run(page, tmp_path):

@@ -208,6 +208,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
                        api_visibility="private")
         add_button.click(add_articles, [upload], [status, documents, upload], api_visibility="private")
+        # each visit reads the index as it is now: another visitor's upload shows after a reload
+        app.load(lambda: _documents_table(assistant), None, documents, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
