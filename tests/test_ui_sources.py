@@ -4,9 +4,9 @@ from ui.sources import render_sources
 
 def _answer(text: str, quote: str) -> Answer:
     passage = Passage(chunk_id=1, doc_id="evil.html", title="<b>t</b>", date=None, section="main",
-                      text=text, start=0, end=len(text), score=0.5)
+                      text=text, start=0, end=len(text), score=0.016, dense_score=0.87)
     other = Passage(chunk_id=2, doc_id="x.txt", title="x", date="2024-01-01", section="main",
-                    text="<img src=x onerror=alert(1)>", start=0, end=10, score=0.1)
+                    text="<img src=x onerror=alert(1)>", start=0, end=10, score=0.015, dense_score=0.61)
     cite = Citation(n=1, doc_id="evil.html", title="<b>t</b>", date=None, section="main", quote=quote,
                     text=text, score=0.9, start=3, end=3 + len(quote), chunk_id=1)
     return Answer(question="q", text=f"{quote} [1]", citations=[cite], passages=[passage, other])
@@ -23,3 +23,13 @@ def test_quote_is_highlighted_and_article_text_escaped():
 
 def test_empty_state():
     assert "Sources appear here" in render_sources(None)
+
+
+def test_cited_and_other_passages_show_scores_on_one_scale():
+    """The cited passage showed the reader's 0.9 and the others the fused 0.016, under the same label."""
+    import re
+
+    html = render_sources(_answer("该项目预计于2024年12月底建成。", "该项目预计于2024年12月底建成。"))
+    shown = re.findall(r"rank (\d+) · similarity ([0-9.]+)", html)
+    assert shown == [("1", "0.87"), ("2", "0.61")]
+    assert "0.9" not in re.sub(r"similarity [0-9.]+", "", html) and "0.016" not in html

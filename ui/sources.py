@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from rag import Answer
+from rag import Answer, Passage
 
 STYLE = """
 <style>
@@ -17,8 +17,15 @@ STYLE = """
 """
 
 
-def _meta(doc_id: str, title: str, date: str | None, score: float) -> str:
-    parts = [escape(title or doc_id), escape(date or "no date"), escape(doc_id), f"score {score:.3f}"]
+SCORE_HELP = ("rank: the passage's place among the retrieved passages (dense and BM25 fused); similarity: "
+              "cosine similarity of the question's and the passage's embeddings, on the same scale for every passage")
+
+
+def _meta(doc_id: str, title: str, date: str | None, rank: int | None, passage: Passage | None) -> str:
+    parts = [escape(title or doc_id), escape(date or "no date"), escape(doc_id)]
+    if passage is not None:
+        parts.append(f'<span class="score" title="{escape(SCORE_HELP)}">rank {rank} · '
+                     f"similarity {passage.dense_score:.2f}</span>")
     return " · ".join(parts)
 
 
@@ -34,9 +41,12 @@ def render_sources(answer: Answer | None) -> str:
     if answer is None:
         return STYLE + '<div class="rag-sources"><p>Sources appear here after you ask.</p></div>'
     blocks = []
+    ranked = {p.chunk_id: (rank, p) for rank, p in enumerate(answer.passages, 1)}
     for c in answer.citations:
+        rank, passage = ranked.get(c.chunk_id, (None, None))
         blocks.append(
-            f'<div class="rag-source cited" data-n="{c.n}"><div class="meta">[{c.n}] {_meta(c.doc_id, c.title, c.date, c.score)}'
+            f'<div class="rag-source cited" data-n="{c.n}"><div class="meta">[{c.n}] '
+            f'{_meta(c.doc_id, c.title, c.date, rank, passage)}'
             f'</div><div class="text">{_highlight(c.text, c.quote)}</div></div>'
         )
     if answer.refused:
@@ -45,8 +55,8 @@ def render_sources(answer: Answer | None) -> str:
     others = [p for p in answer.passages if p.chunk_id not in cited_chunks]
     if others:
         rows = "".join(
-            f'<div class="rag-source"><div class="meta">{_meta(p.doc_id, p.title, p.date, p.score)}</div>'
-            f'<div class="text">{escape(p.text)}</div></div>'
+            f'<div class="rag-source"><div class="meta">{_meta(p.doc_id, p.title, p.date, *ranked[p.chunk_id])}'
+            f'</div><div class="text">{escape(p.text)}</div></div>'
             for p in others
         )
         blocks.append(f"<details><summary>Other retrieved passages ({len(others)})</summary>{rows}</details>")
