@@ -295,22 +295,6 @@ def out_of_fold(X, y, groups, rounds, query=None, params=None, repeat=None):
     return oof
 
 
-# Answerability may only rise with the evidence for an answer and fall with what the question asks that the
-# passages lack. Without these constraints the trees also learn interactions that hold in encyclopedia
-# paragraphs and not in a two-article news collection (the seeds: an unemployment rate the articles never
-# mention was answered at 0.90, while a growth rate quoted word for word was refused).
-QUESTION_RISING = ["term_coverage", "top_dense", "top_lexical", "best_sentence", "best_sentence_dense",
-                   "best_sentence_lexical", "best_span", "rarest_found", "attribute_known", "attribute_in_quoted",
-                   "attribute_in_evidence", "attribute_in_passages", "quoted_terms_share", "lead_prob"]
-QUESTION_FALLING = ["missing_idf_max", "missing_idf_share", "missing_in_passages_share"]
-
-
-def question_params() -> dict:
-    constraints = [1 if name in QUESTION_RISING else -1 if name in QUESTION_FALLING else 0
-                   for name in QUESTION_FEATURES]
-    return {"monotone_constraints": constraints, "monotone_constraints_method": "advanced"}
-
-
 RANK_PARAMS = {"objective": "lambdarank", "lambdarank_truncation_level": 10, "eval_at": [1]}
 
 
@@ -461,9 +445,8 @@ def main(argv=None) -> int:
     Xq = np.vstack([question_row(e) for e in train_set])
     yq = np.array([e.variant in ANSWERABLE_VARIANTS and e.answerable and e.evidence for e in train_set], dtype=np.int8)
     rq = np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in train_set])
-    oof_q = out_of_fold(Xq, yq, [e.group for e in train_set], ROUNDS["question"], params=question_params(),
-                        repeat=rq)
-    question_model = train(Xq, yq, ROUNDS["question"], params=question_params(), repeat=rq)
+    oof_q = out_of_fold(Xq, yq, [e.group for e in train_set], ROUNDS["question"], repeat=rq)
+    question_model = train(Xq, yq, ROUNDS["question"], repeat=rq)
 
     thresholds = choose_thresholds(train_set, oof_q)
     answerable_p = np.sort([p for e, p in zip(train_set, oof_q) if e.variant == "asked" and e.answerable])
