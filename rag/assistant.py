@@ -172,10 +172,10 @@ class Assistant:
             for path in stored:
                 path.unlink(missing_ok=True)
             raise
-        for line in report.skipped:  # a file that could not be read is not kept either
-            for path in stored:
-                if str(path) in line:
-                    path.unlink(missing_ok=True)
+        unread = {Path(p).resolve() for p in report.skipped_files}
+        for path in stored:  # a file that could not be read is not kept either (by path, not by name inside text)
+            if path.resolve() in unread:
+                path.unlink(missing_ok=True)
         return report
 
     def warm_up(self) -> None:

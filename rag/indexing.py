@@ -38,6 +38,7 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: reason"
+    skipped_files: list[Path] = field(default_factory=list)  # the files that could not be read, as found
     n_documents: int = 0
     n_chunks: int = 0
     seconds: float = 0.0
@@ -126,6 +127,7 @@ def update_index(
                 message = f"skipped {src.path}: {exc}"
                 log.warning(message)
                 report.skipped.append(message)
+                report.skipped_files.append(src.path)
                 if previous:
                     keep.add(src.doc_id)  # a file that became unreadable keeps its old version
                 continue

@@ -94,3 +94,23 @@ def test_an_upload_with_more_text_than_the_page_takes_is_skipped_and_not_kept(tm
     assert len(report.skipped) == 1 and "3,000 characters" in report.skipped[0] and "rag index" in report.skipped[0]
     assert not (index_dir / "uploads" / "long.html").exists()
     assert {"seeds/000_714598442bb43c6e.txt", "uploads/short.txt"} <= set(assistant.index.documents)
+
+
+def test_a_refused_upload_never_takes_another_whose_name_it_contains(tmp_path, seeds_index_dir, embedder):
+    """The skipped file was matched by its path appearing inside the skip message: a binary `news.md.txt`
+    took `news.md` out of uploads/ while it stayed in the index."""
+    import shutil
+
+    from rag import Assistant
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    assistant = Assistant(index_dir, embedder=embedder)
+    good, bad = tmp_path / "news.md", tmp_path / "news.md.txt"
+    good.write_text("# 海防港\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
+    bad.write_bytes(b"\x89PNG\x00\x00\x00binary")
+    report = assistant.add_uploads([("news.md.txt", bad), ("news.md", good)])
+    assert report.added == ["uploads/news.md"] and len(report.skipped) == 1
+    assert (index_dir / "uploads" / "news.md").is_file()
+    assert not (index_dir / "uploads" / "news.md.txt").exists()
+    assert "1.8亿吨" in assistant.ask("海防港2025年货物吞吐量是多少？").text
