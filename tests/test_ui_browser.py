@@ -173,3 +173,24 @@ def test_the_api_says_what_was_wrong(server):
                               ("When does the smart port open?", 500, "k must be")):
         with pytest.raises(Exception, match=says):
             client.predict(question, k, api_name="/ask")
+
+
+def test_a_marker_opens_the_whole_article_at_the_quote_and_so_does_the_list(page):
+    _ask(page, "When does the smart port open?")
+    page.locator("#chat a.rag-cite").last.click()
+    page.wait_for_function("document.querySelector('#article-viewer #rag-quote') !== null", timeout=30000)
+    assert "该项目预计于2024年12月底建成投入使用" in page.locator("#article-viewer #rag-quote").inner_text()
+    shown = page.locator("#article-viewer").inner_text()
+    assert "是两国高层领导人所达成的共识" in shown  # the whole article, not the cited chunk: its first paragraph
+    page.wait_for_function("""() => {
+        const m = document.querySelector('#article-viewer #rag-quote').getBoundingClientRect();
+        const v = document.querySelector('#article-viewer .rag-article').getBoundingClientRect();
+        return m.top >= v.top && m.bottom <= v.bottom && v.top >= 0 && v.top < window.innerHeight; }""",
+                           timeout=10000)  # scrolled into view, inside the article's own box and the window
+    page.locator("#sources a.rag-cite").first.click()  # the sources panel's [1] opens it the same way
+    page.wait_for_function("document.querySelector('#article-viewer #rag-quote') !== null", timeout=30000)
+    if not page.locator("#add").is_visible():
+        page.get_by_text("Articles", exact=True).click()
+    page.locator("#documents").get_by_text("seeds/002_1f3369877b84a1fb.txt", exact=True).click()
+    page.wait_for_function("document.querySelector('#article-viewer').innerText.includes('231公里')", timeout=30000)
+    assert page.locator("#article-viewer #rag-quote").count() == 0  # a whole article, nothing marked

@@ -20,7 +20,7 @@ from rag import Assistant  # noqa: E402
 from rag.errors import LLMConfigError  # noqa: E402
 from rag.llm import LLMConfig  # noqa: E402
 from rag.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_CHARS, UploadError  # noqa: E402
-from ui.sources import render_sources  # noqa: E402
+from ui.sources import CITE_PREFIX, link_markers, parse_cite, render_article, render_sources  # noqa: E402
 
 EXAMPLES = [
     "When does the smart port open?",
@@ -131,7 +131,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                     yield history, gr.skip(), ""
                 else:
                     part.notes = notes + part.notes
-                    history[-1]["content"] = as_text(shown_text(part))  # verified text replaces what streamed
+                    # the verified text replaces what streamed; its [n] open the article at the quote
+                    history[-1]["content"] = link_markers(as_text(shown_text(part)), part.citations)
                     yield history, render_sources(part), ""
         except Exception as exc:  # never a traceback in the page, nor the server's paths
             history[-1]["content"] = as_text(error_bubble(exc))
@@ -170,8 +171,20 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         except ValueError as exc:  # an empty question, and the like: the caller reads why
             raise gr.Error(without_paths(str(exc))) from None
 
+    def show_article(doc_id: str, start: int | None = None, end: int | None = None) -> str:
+        document = assistant.index.documents.get(doc_id)
+        return render_article({**document, "doc_id": doc_id} if document else None, start, end)
+
+    def open_article(request: str) -> str:
+        """The article a ``[n]`` link points at, whole, with the quote marked."""
+        return show_article(*parse_cite(request or ""))
+
+    def open_from_list(evt: gr.SelectData) -> str:
+        """The article of the row clicked in the articles list, whole."""
+        return show_article(str((evt.row_value or [""])[0]))
+
     with gr.Blocks(title="Article QA") as app:
-        gr.Markdown("## Ask the articles\nAnswers quote the articles; each `[n]` points to a passage on the right.")
+        gr.Markdown("## Ask the articles\nAnswers quote the articles; click a `[n]` to read the article at that quote.")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Chat", height=480, render_markdown=False, sanitize_html=True,
@@ -196,6 +209,12 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                                          visible=allow_custom_llm, elem_id="llm-key")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), label="Sources", elem_id="sources")
+                article = gr.HTML("", label="Article", elem_id="article-viewer")
+                # pressed by the page's script when a [n] link is clicked, with the link's target; never shown
+                article_request = gr.Textbox(show_label=False, container=False, elem_id="article-request",
+                                             elem_classes=["rag-hidden"])
+                article_button = gr.Button("Open the article", elem_id="article-open", elem_classes=["rag-hidden"])
+                gr.HTML("<style>.rag-hidden {display: none !important}</style>")
         with gr.Accordion("Articles", open=False):
             upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html"],
                              label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_BYTES // 2**20} MB and "
@@ -208,10 +227,39 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
                        api_visibility="private")
         add_button.click(add_articles, [upload], [status, documents, upload], api_visibility="private")
+        article_button.click(open_article, article_request, article, js="(request) => window.__ragRequest || request",
+                             api_visibility="private").then(None, None, None, js=SCROLL_TO_QUOTE)
+        documents.select(open_from_list, None, article, api_visibility="private")
+        app.load(None, None, None, js=OPEN_CITES_IN_PAGE)
         # each visit reads the index as it is now: another visitor's upload shows after a reload
         app.load(lambda: _documents_table(assistant), None, documents, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
+
+
+# A click on a [n] link (chat or sources) presses the hidden button, whose event sends the link's target.
+OPEN_CITES_IN_PAGE = """
+() => {
+  if (window.__ragCites) return;
+  window.__ragCites = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="PREFIX"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.__ragRequest = link.getAttribute("href").slice(PREFIX.length);
+    document.querySelector("#article-open").click();
+  }, true);
+}
+""".replace("PREFIX.length", str(len(CITE_PREFIX))).replace("PREFIX", CITE_PREFIX)
+SCROLL_TO_QUOTE = """
+() => {
+  const viewer = document.querySelector("#article-viewer");
+  if (viewer) viewer.scrollIntoView({block: "nearest"});
+  const mark = document.querySelector("#article-viewer #rag-quote");
+  if (mark) mark.scrollIntoView({block: "center"});
+}
+"""
 
 
 def error_bubble(exc: Exception) -> str:
