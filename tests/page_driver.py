@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,24 +38,18 @@ def open_page(url: str):
 
 
 def ask(page, question: str) -> str:
-    """Submit a question and wait until its streamed answer is complete; return the chat text."""
-    bot_messages = page.locator("#chat .message.bot, #chat [data-testid='bot']")
-    before = bot_messages.count()
+    """Submit a question and wait until its answer is complete; return the chat text.
+
+    The finished answer (or an error) is the one event that redraws the sources panel for a new turn
+    (``data-turn``; streamed pieces leave the panel alone), so that is what is waited for.
+    """
+    turn = "() => { const s = document.querySelector('#sources .rag-sources'); return s ? s.dataset.turn || '' : ''; }"
+    before = page.evaluate(turn)
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    page.wait_for_function(
-        "([n]) => document.querySelectorAll(\"#chat .message.bot, #chat [data-testid='bot']\").length > n", arg=[before],
-        timeout=30000)
-    # streaming is over when the text stops growing
-    last = ""
-    for _ in range(120):
-        time.sleep(0.25)
-        now = bot_messages.last.inner_text()
-        if now == last and now.strip():
-            break
-        last = now
-    return last
+    page.wait_for_function(f"([old]) => ({turn})() !== old", arg=[before], timeout=180000)
+    return page.locator("#chat .message.bot, #chat [data-testid='bot']").last.inner_text()
 
 
 def open_settings(page) -> None:

@@ -133,10 +133,10 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                     part.notes = notes + part.notes
                     # the verified text replaces what streamed; its [n] open the article at the quote
                     history[-1]["content"] = link_markers(as_text(shown_text(part)), part.citations)
-                    yield history, render_sources(part), ""
+                    yield history, render_sources(part, turn=len(history)), ""
         except Exception as exc:  # never a traceback in the page, nor the server's paths
             history[-1]["content"] = as_text(error_bubble(exc))
-            yield history, gr.skip(), ""
+            yield history, render_sources(None, turn=len(history)), ""
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):
         """Index the chosen files; the file box is emptied either way, so a refused file is not sent again

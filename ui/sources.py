@@ -43,10 +43,13 @@ def _highlight(passage: str, quote: str) -> str:
     return escape(passage[:at]) + "<mark>" + escape(quote) + "</mark>" + escape(passage[at + len(quote):])
 
 
-def render_sources(answer: Answer | None) -> str:
-    """Cited passages with the quote highlighted; the other retrieved passages folded away."""
+def render_sources(answer: Answer | None, turn: int | None = None) -> str:
+    """Cited passages with the quote highlighted; the other retrieved passages folded away. ``turn`` (the
+    chat's length) marks which turn the panel belongs to (``data-turn``), so that a script can tell a new
+    answer's panel from the last one's."""
+    mark = f' data-turn="{int(turn)}"' if turn is not None else ""
     if answer is None:
-        return STYLE + '<div class="rag-sources"><p>Sources appear here after you ask.</p></div>'
+        return STYLE + f'<div class="rag-sources"{mark}><p>Sources appear here after you ask.</p></div>'
     blocks = []
     ranked = {p.chunk_id: (rank, p) for rank, p in enumerate(answer.passages, 1)}
     for c in answer.citations:
@@ -68,7 +71,7 @@ def render_sources(answer: Answer | None) -> str:
         )
         blocks.append(f"<details><summary>Other retrieved passages ({len(others)})</summary>{rows}</details>")
     notes = "".join(f"<p class='note'>{escape(n)}</p>" for n in answer.notes)
-    return STYLE + f'<div class="rag-sources">{notes}{"".join(blocks)}</div>'
+    return STYLE + f'<div class="rag-sources"{mark}>{notes}{"".join(blocks)}</div>'
 
 
 CITE_PREFIX = "#cite:"  # a marker's link: #cite:<doc id, URL-quoted>:<start>:<end>; the page opens the article
