@@ -156,6 +156,24 @@ class Assistant:
                 self._use(ArticleIndex.load(self.index_dir))
         return report
 
+    def remove(self, doc_ids, *, progress: bool = False):
+        """Drop documents by id (``rag.indexing.remove_documents``); an upload's stored file goes too, so that
+        it does not come back. Returns the ``IndexReport``."""
+        from rag.index import ArticleIndex
+        from rag.indexing import remove_documents
+
+        doc_ids = [doc_ids] if isinstance(doc_ids, str) else list(doc_ids)
+        with self._write_lock:
+            report = remove_documents(doc_ids, self.index_dir, self.embedder, progress=progress)
+            self._use(ArticleIndex.load(self.index_dir))
+        uploads = (self.index_dir / "uploads").resolve()
+        for doc_id in report.removed:
+            if doc_id.startswith("uploads/"):
+                stored = (uploads / doc_id.split("/", 1)[1]).resolve()
+                if stored.parent == uploads:
+                    stored.unlink(missing_ok=True)
+        return report
+
     def add_uploads(self, uploads, *, progress: bool = False):
         """Store uploaded files (``(original name, temporary path)`` pairs) in ``INDEX_DIR/uploads`` and index them.
 

@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "operator's API key is never sent there)")
     add_llm_arguments(p_chat)
 
+    p_remove = sub.add_parser("remove", help="remove articles from an index by id",
+                              description="Remove articles from an index by document id (as `rag ask --json` and "
+                                          "the page's Articles list show them); nothing is embedded again. The "
+                                          "files stay: `rag index` of their folder adds them back.")
+    p_remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="e.g. seeds/000_714598442bb43c6e.txt")
+    p_remove.add_argument("--index", metavar="DIR", help="index folder (default: the cached seeds index)")
+
     sub.add_parser("schema", help="print the JSON Schema of an answer",
                    description="Print the JSON Schema of what `rag ask --json` prints and the page's /ask returns.")
     return parser
@@ -168,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "schema": _schema}[args.command](args)
+        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "schema": _schema,
+                "remove": _remove}[args.command](args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -216,6 +224,15 @@ def _index(args) -> int:
                           prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
     state = "updated" if report.written else "already up to date"
     print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")
+    return 0
+
+
+def _remove(args) -> int:
+    from rag.assistant import Assistant
+
+    report = Assistant(args.index).remove(args.doc_ids)
+    print(f"{', '.join(report.removed)} removed; {report.n_documents} documents, {report.n_chunks} chunks "
+          f"({report.seconds:.1f} s)")
     return 0
 
 

@@ -168,6 +168,39 @@ def update_index(
     return report
 
 
+def remove_documents(doc_ids, index_dir, embedder, *, progress: bool = False) -> IndexReport:
+    """Drop documents from the index by id; nothing is embedded (the others keep their vectors).
+
+    Unknown ids raise ``ValueError`` naming them, and so does removing every document (delete the
+    folder instead). The files themselves are not touched: ``rag index`` of their folder adds them again.
+    """
+    started = time.perf_counter()
+    doc_ids = list(dict.fromkeys(doc_ids))
+    index_dir = Path(index_dir)
+    report = IndexReport()
+    with store.writer_lock(index_dir):
+        old = ArticleIndex.load(index_dir)
+        name = embedder_name(embedder)
+        if old.embedder != name:
+            raise EmbedderMismatchError(index_dir, old.embedder, name)
+        unknown = [d for d in doc_ids if d not in old.documents]
+        if unknown:
+            raise ValueError(f"not in the index: {', '.join(unknown)} (ids look like "
+                             f"{next(iter(old.documents), 'seeds/x.txt')}; `rag ask --json` shows them)")
+        keep = set(old.documents) - set(doc_ids)
+        if not keep:
+            raise ValueError("that would leave the index empty; delete its folder instead")
+        index = _assemble(old, keep, [], embedder, progress, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS,
+                          store_config=old.store_config)
+        manifest = store.read_json(store.live_generation(index_dir) / "manifest.json")
+        index.save(index_dir, manifest_extra={k: manifest[k] for k in ("chunk_tokens", "overlap_tokens") if k in manifest})
+        report.removed = doc_ids
+        report.written = True
+        report.n_documents, report.n_chunks = len(index.documents), len(index.chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
 def resolve_store(store: dict | None, old: ArticleIndex | None, index_dir: Path) -> dict:
     """The store configuration to write with: the one asked for, else the index's own, else FAISS."""
     if store is None:

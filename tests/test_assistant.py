@@ -105,3 +105,44 @@ def test_add_makes_a_new_article_searchable_without_losing_others(tmp_path, embe
         "seeds/000_714598442bb43c6e.txt", "seeds/002_1f3369877b84a1fb.txt", f"{tmp_path.name}/hanoi.txt"}
     result = assistant.ask("2025年河内市共接待游客多少人次？")
     assert "3200万人次" in result.text and result.citations[0].doc_id == f"{tmp_path.name}/hanoi.txt"
+
+
+def test_remove_drops_documents_without_embedding_anything(tmp_path, seeds_index_dir, embedder):
+    import shutil
+
+    from rag import Assistant
+
+    class Counting:  # e5 itself, counting what it is asked to embed
+        spec = embedder.spec
+
+        def __init__(self):
+            self.documents = 0
+
+        def embed_documents(self, texts):
+            self.documents += len(texts)
+            return embedder.embed_documents(texts)
+
+        def embed_query(self, text):
+            return embedder.embed_query(text)
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    counting = Counting()
+    assistant = Assistant(index_dir, embedder=counting)
+    upload = tmp_path / "hanoi.txt"
+    upload.write_text("河内旅游\n\n2025年河内市共接待游客3200万人次。", encoding="utf-8")
+    assistant.add_uploads([("hanoi.txt", upload)])
+    embedded = counting.documents
+    report = assistant.remove(["seeds/002_1f3369877b84a1fb.txt", "uploads/hanoi.txt"])
+    assert counting.documents == embedded  # the others keep their vectors
+    assert report.removed == ["seeds/002_1f3369877b84a1fb.txt", "uploads/hanoi.txt"]
+    assert [d["doc_id"] for d in Assistant(index_dir, embedder=embedder).documents()] == [
+        "seeds/000_714598442bb43c6e.txt"]
+    assert not (index_dir / "uploads" / "hanoi.txt").exists()  # an upload's file goes with it
+    assert "231公里" not in assistant.ask("谅山省与广西的边境线有多长？").text
+    assert "2024年12月底" in assistant.ask("When does the smart port open?").text
+    with pytest.raises(ValueError, match="not in the index: nope.txt"):
+        assistant.remove(["nope.txt"])
+    with pytest.raises(ValueError, match="empty"):
+        assistant.remove(["seeds/000_714598442bb43c6e.txt"])
+    assert len(assistant.documents()) == 1

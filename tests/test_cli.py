@@ -145,3 +145,16 @@ def test_eval_says_what_it_is_doing_before_its_progress_bar(tmp_path, seeds_inde
     assert first_lines[0] == f"reading {testset}"
     assert first_lines[1].startswith(f"loading the index {seeds_index_dir}") and "2 questions" in first_lines[1]
     assert "contains" in out.stdout
+
+
+def test_remove_by_id_and_an_unknown_id_is_one_line(tmp_path, seeds_index_dir):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    out = rag("remove", "seeds/002_1f3369877b84a1fb.txt", "--index", str(index_dir))
+    assert out.returncode == 0, out.stderr
+    assert "seeds/002_1f3369877b84a1fb.txt removed; 1 documents" in out.stdout
+    missing = rag("remove", "seeds/002_1f3369877b84a1fb.txt", "--index", str(index_dir))
+    assert missing.returncode == 2 and "not in the index: seeds/002_1f3369877b84a1fb.txt" in missing.stderr
+    assert "Traceback" not in missing.stderr
