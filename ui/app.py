@@ -49,7 +49,8 @@ def _message_text(content) -> str:
 
 def model_label(assistant: Assistant) -> str | None:
     """The page's name for the model the operator started the server with, or None when there is none."""
-    return f"Language model: {assistant.llm[0].describe()}" if assistant.llm else None
+    answers_with = assistant.answers_with
+    return None if answers_with == "extractive" else f"Language model: {answers_with}"
 
 
 def answer_choices(assistant: Assistant, *, allow_custom_llm: bool) -> list[str]:
