@@ -34,6 +34,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from datetime import date
+from html import escape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,10 +260,10 @@ def render(found: list[dict], markup: list[dict], wait: dict, killed: dict) -> s
         "",
         "| 5 MB page | MB | CPU s | outcome |",
         "|---|---:|---:|---|",
-        *[f"| {r['page']} | {r['mb']:.1f} | {r['cpu_s']:.1f} | {r['outcome']} |" for r in markup],
+        *[f"| {escape(r['page'])} | {r['mb']:.1f} | {r['cpu_s']:.1f} | {r['outcome']} |" for r in markup],
         "",
         f"Another visitor's one-line upload took {wait['alone_s']:.1f} s alone and {wait['meanwhile_s']:.1f} s while "
-        f"the slowest page above ({wait['page']}) was being uploaded (that upload: {wait['hostile_s']:.1f} s; "
+        f"the slowest page above ({escape(wait['page'])}) was being uploaded (that upload: {wait['hostile_s']:.1f} s; "
         "uploads share one writer). Text beyond 15,000 characters per upload is refused (`RAG_UPLOAD_MAX_CHARS`), "
         "since embedding runs at ~1,500 characters a second while holding the writer.",
         "",
