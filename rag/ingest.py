@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 # A news article is rarely over 1 MB; a 50 MB "article" would take hours to embed. Larger files are
 # skipped with a message, before anything is read. RAG_MAX_FILE_MB raises the limit.
-MIN_WORD_SHARE = 0.25  # below this share of letters, digits and CJK characters a file is markup debris, not prose
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "10")) * 1024 * 1024)
+MIN_WORD_SHARE = 0.25  # below this share of letters, digits and CJK characters a file is markup debris, not prose
 
 
 class UnreadableFileError(ValueError):
@@ -255,6 +255,7 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
 _HUGE_TAG = re.compile(r"<[A-Za-z][^<>]{10000}")
 _BLOCKS = frozenset(("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article"))
 _DROPPED = frozenset(("head", "script", "style", "noscript", "template", "iframe", "svg"))
+_STREAM_DROPPED = _DROPPED - {"head"}
 
 
 def _first_text(root, tag: str) -> str | None:
@@ -289,8 +290,9 @@ def _text_with_breaks(root) -> str:
 
 
 def _stream_text(html: str) -> str:
-    """Text of a page too deeply nested for a tree: Python's streaming HTML parser, after comments are cut out
-    in one linear scan (the parser itself rescans an unclosed comment quadratically).
+    """Text of a page libxml2 should not build a tree of (too deep, or a huge tag): Python's streaming HTML
+    parser, after comments are cut out in one linear scan (the parser itself rescans an unclosed comment
+    quadratically). ``<head>`` is read, not dropped: without a tree, an unclosed one would swallow the page.
 
     >>> _stream_text("<div>" * 3000 + "一<!-- 注释 -->二<p>三<script>x</script>" + "<!--" * 5).strip()
     '一二\\n三'
@@ -310,14 +312,14 @@ def _stream_text(html: str) -> str:
     class _Reader(HTMLParser):
         def handle_starttag(self, tag, attrs):
             nonlocal dropped
-            if tag in _DROPPED:
+            if tag in _STREAM_DROPPED:
                 dropped += 1
             elif tag in _BLOCKS and not dropped:
                 out.append("\n")
 
         def handle_endtag(self, tag):
             nonlocal dropped
-            if tag in _DROPPED:
+            if tag in _STREAM_DROPPED:
                 dropped = max(0, dropped - 1)
             elif tag in _BLOCKS and not dropped:
                 out.append("\n")
