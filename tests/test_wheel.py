@@ -60,6 +60,7 @@ def test_the_wheel_holds_the_models_the_lexicon_and_the_seeds(installed):
                    "rag/seeds/000_714598442bb43c6e.txt", "rag/seeds/002_1f3369877b84a1fb.txt", "rag/py.typed",
                    "ui/app.py", "embeddings/__init__.py"):
         assert needed in names, needed
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)  # pyproject says MIT: the text ships
 
 
 def test_the_installed_wheel_answers_from_its_bundled_seeds(installed):
