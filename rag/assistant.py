@@ -137,11 +137,25 @@ class Assistant:
         Only new or changed files are embedded; files deleted from an indexed folder are dropped.
         """
         from embeddings import load_embedder
-        from rag.indexing import update_index
 
         embedder = embedder if embedder is not None and not isinstance(embedder, str) else load_embedder(embedder)
-        update_index(paths, index_dir, embedder, rebuild=rebuild, progress=progress)
+        cls.update(paths, index_dir, embedder=embedder, rebuild=rebuild, progress=progress)
         return cls(index_dir, embedder=embedder, k=k)
+
+    @staticmethod
+    def update(paths, index_dir: str | Path | None = None, *, embedder=None, rebuild: bool = False,
+               prune: bool = True, progress: bool = False, vector_store: dict | None = None):
+        """Bring the index at ``index_dir`` (default: the seeds index plain ``rag ask`` uses) in line with
+        ``paths``, as ``rag index`` does, and return the ``IndexReport``: new and changed files embedded,
+        files deleted from an indexed folder dropped (unless ``prune=False``); ``vector_store`` as in
+        ``rag.indexing.update_index``."""
+        from embeddings import load_embedder
+        from rag.indexing import update_index
+        from rag.paths import default_index_dir
+
+        embedder = embedder if embedder is not None and not isinstance(embedder, str) else load_embedder(embedder)
+        return update_index(paths, index_dir or default_index_dir(), embedder, rebuild=rebuild, prune=prune,
+                            progress=progress, vector_store=vector_store)
 
     def add(self, paths, *, progress: bool = False, max_chars: int | None = None):
         """Add or update articles without dropping anything else; returns the ``IndexReport``.

@@ -211,17 +211,15 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def _index(args) -> int:
-    from embeddings import load_embedder
-    from rag.indexing import update_index
+    from rag.assistant import Assistant
     from rag.paths import default_index_dir
 
     index_dir = args.index or default_index_dir()
-    embedder = load_embedder(args.embedder)
     store = None
     if args.store or args.milvus_uri:
         store = {"kind": args.store or "milvus", "uri": args.milvus_uri, "collection": args.milvus_collection}
-    report = update_index(args.paths, index_dir, embedder, rebuild=args.rebuild,
-                          prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
+    report = Assistant.update(args.paths, index_dir, embedder=args.embedder, rebuild=args.rebuild,
+                              prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
     state = "updated" if report.written else "already up to date"
     print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")
     return 0

@@ -146,3 +146,15 @@ def test_remove_drops_documents_without_embedding_anything(tmp_path, seeds_index
     with pytest.raises(ValueError, match="empty"):
         assistant.remove(["seeds/000_714598442bb43c6e.txt"])
     assert len(assistant.documents()) == 1
+
+
+def test_update_is_what_rag_index_does_and_reports_it(tmp_path, embedder):
+    from conftest import SEEDS
+    from rag import Assistant
+
+    first = Assistant.update([SEEDS], tmp_path / "index", embedder=embedder)
+    assert sorted(first.added) == ["seeds/000_714598442bb43c6e.txt", "seeds/002_1f3369877b84a1fb.txt"]
+    assert first.written and first.n_chunks > 0
+    again = Assistant.update([SEEDS], tmp_path / "index", embedder=embedder)
+    assert not again.written and len(again.unchanged) == 2
+    assert "2024年12月底" in Assistant(tmp_path / "index", embedder=embedder).ask("When does the smart port open?").text
