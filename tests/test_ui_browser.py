@@ -194,3 +194,24 @@ def test_a_marker_opens_the_whole_article_at_the_quote_and_so_does_the_list(page
     page.locator("#documents").get_by_text("seeds/002_1f3369877b84a1fb.txt", exact=True).click()
     page.wait_for_function("document.querySelector('#article-viewer').innerText.includes('231公里')", timeout=30000)
     assert page.locator("#article-viewer #rag-quote").count() == 0  # a whole article, nothing marked
+
+
+def test_a_visitor_removes_an_article_they_added_and_is_offered_nothing_else(page, tmp_path):
+    article = tmp_path / "danang-bridge.txt"
+    article.write_text("岘港新桥\n\n岘港市新桥全长1.2公里,2025年通车。", encoding="utf-8")
+    assert "Added 1" in _upload(page, article)
+    assert "danang-bridge.txt" in page.locator("#documents").inner_text()
+    page.locator("#remove-choice input").click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=10000)
+    offered = options.all_inner_texts()
+    assert "uploads/danang-bridge.txt" in offered
+    assert not any(o.startswith("seeds/") for o in offered)  # the operator's articles are not this visitor's
+    page.get_by_role("option", name="uploads/danang-bridge.txt").click()
+    page.locator("#remove").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes("
+                           "'Removed uploads/danang-bridge.txt')", timeout=60000)
+    page.wait_for_function("!document.querySelector('#documents').innerText.includes('danang-bridge.txt')",
+                           timeout=30000)
+    assert "seeds/000_714598442bb43c6e.txt" in page.locator("#documents").inner_text()
+    assert "1.2公里" not in _ask(page, "岘港市新桥全长多少公里？")

@@ -139,25 +139,32 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
             history[-1]["content"] = as_text(error_bubble(exc))
             yield history, render_sources(None, turn=len(history)), ""
 
-    def add_articles(files, progress=gr.Progress(track_tqdm=True)):
+    def add_articles(files, mine, progress=gr.Progress(track_tqdm=True)):
         """Index the chosen files; the file box is emptied either way, so a refused file is not sent again
-        with the next ones."""
+        with the next ones. ``mine`` (this browser session's own uploads) gains what was added."""
+        def done(message, added=()):
+            mine_now = list(dict.fromkeys([*mine, *added]))
+            return message, _documents_table(assistant), None, mine_now, gr.update(choices=mine_now, value=None)
+
         if not files:
-            return "Choose .txt, .md or .html files first.", _documents_table(assistant), None
+            return done("Choose .txt, .md or .html files first.")
         uploads = [(os.path.basename(getattr(f, "orig_name", None) or str(f)), str(f)) for f in files]
         progress(0, desc="Indexing")
         try:
             report = assistant.add_uploads(uploads, progress=True)
         except UploadError as exc:
-            return f"Not added: {exc}", _documents_table(assistant), None
+            return done(f"Not added: {exc}")
         except Exception as exc:  # the index is unchanged; say why instead of showing a trace
-            return (f"Not added, the index is unchanged: {type(exc).__name__}: {without_paths(str(exc))}",
-                    _documents_table(assistant), None)
+            return done(f"Not added, the index is unchanged: {type(exc).__name__}: {without_paths(str(exc))}")
         names = ", ".join(report.added + report.updated) or "nothing new"
         lines = [f"Added {len(report.added)}, updated {len(report.updated)}, "
                  f"unchanged {len(report.unchanged)}: {names}."]
         lines += [f"Skipped: {without_paths(s)}" for s in report.skipped]
-        return "\n\n".join(lines), _documents_table(assistant), None
+        return done("\n\n".join(lines), report.added)
+
+    def remove_article(doc_id, mine):
+        message, mine_now = remove_own_upload(assistant, doc_id, mine)
+        return message, _documents_table(assistant), mine_now, gr.update(choices=mine_now, value=None)
 
     def ask_api(question: str, k: int = 5) -> dict:
         """Answer a question; returns the Answer as JSON (text, citations, refused, passages, timings)."""
@@ -222,12 +229,19 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
                                    f"{MAX_UPLOAD_CHARS:,} characters of text each)",
                              elem_id="upload")
             add_button = gr.Button("Add to the index", elem_id="add")
+            mine = gr.State([])  # ids this browser session uploaded: the only ones it may remove
+            with gr.Row():
+                removable = gr.Dropdown([], label="Remove an article you added", elem_id="remove-choice")
+                remove_button = gr.Button("Remove", elem_id="remove")
             status = gr.Markdown(elem_id="upload-status")
             documents = gr.Dataframe(_documents_table(assistant), headers=["document", "title", "date", "chunks"],
                                      interactive=False, elem_id="documents")
         message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
                        api_visibility="private")
-        add_button.click(add_articles, [upload], [status, documents, upload], api_visibility="private")
+        add_button.click(add_articles, [upload, mine], [status, documents, upload, mine, removable],
+                         api_visibility="private")
+        remove_button.click(remove_article, [removable, mine], [status, documents, mine, removable],
+                            api_visibility="private")
         article_button.click(open_article, article_request, article, js="(request) => window.__ragRequest || request",
                              api_visibility="private").then(None, None, None, js=SCROLL_TO_QUOTE)
         documents.select(open_from_list, None, article, api_visibility="private")
@@ -261,6 +275,21 @@ SCROLL_TO_QUOTE = """
   if (mark) mark.scrollIntoView({block: "center"});
 }
 """
+
+
+def remove_own_upload(assistant: Assistant, doc_id: str | None, mine: list[str]) -> tuple[str, list[str]]:
+    """Remove an article this browser session added (``mine``); a visitor never removes anyone else's.
+    Returns the message for the page and what the session may still remove."""
+    if not doc_id:
+        return "Choose one of the articles you added first.", mine
+    if doc_id not in mine:  # the server's own check: a forged request gets no further than the page
+        return "Only articles added in this browser session can be removed here.", mine
+    left = [d for d in mine if d != doc_id]
+    try:
+        assistant.remove([doc_id])
+    except ValueError as exc:  # already gone
+        return f"Not removed: {without_paths(str(exc))}", left
+    return f"Removed {doc_id}.", left
 
 
 def error_bubble(exc: Exception) -> str:
