@@ -59,6 +59,7 @@ FINDINGS = {
     ],
     "2. same ids replace each other": [
         "tests/test_uploads.py::test_an_upload_never_replaces_an_indexed_article_or_another_upload",
+        "tests/test_ui_app.py::test_a_visitor_removes_only_what_their_session_added",
         "tests/test_indexing.py::test_two_folders_with_the_same_file_name_keep_both_articles",
     ],
     "3. HTML rendered in the chat": [
@@ -72,6 +73,7 @@ FINDINGS = {
     "5. quadratic HTML cleaning": [
         "tests/test_ingest.py::test_deeply_nested_html_is_read_in_one_pass",
         "tests/test_ingest.py::test_hostile_markup_is_read_without_losing_the_text",
+        "tests/test_ingest.py::test_a_page_of_symbols_is_not_indexed_as_an_article",
         "tests/test_uploads.py::test_an_upload_with_more_text_than_the_page_takes_is_skipped_and_not_kept",
     ],
     "6. endless model output": [
