@@ -3,7 +3,7 @@
 Two backends:
 
 - ``openai``: any OpenAI-compatible server — vLLM, Ollama, llama.cpp's server, LM Studio or a
-  hosted API — through ``langchain-openai``'s ``ChatOpenAI``.
+  hosted API — through ``langchain-openai``'s ``ChatOpenAI`` (built by LangChain's ``init_chat_model``).
 - ``llamacpp``: a local ``.gguf`` file run in this process through ``llama-cpp-python``
   (optional extra: ``pip install 'rag-news-qa[llamacpp]'``) and ``langchain-community``'s ``ChatLlamaCpp``.
 
@@ -155,10 +155,12 @@ def make_chat_model(config: LLMConfig):
 
 
 def _openai_chat_model(config: LLMConfig):
-    from langchain_openai import ChatOpenAI
+    # LangChain's provider-neutral constructor; "openai" gives langchain-openai's ChatOpenAI
+    from langchain.chat_models import init_chat_model
 
-    return ChatOpenAI(
-        model=config.model,
+    return init_chat_model(
+        config.model,
+        model_provider="openai",
         base_url=config.base_url,
         # Local servers (llama.cpp, Ollama, vLLM) ignore the key, but the client insists on one.
         api_key=config.api_key or "not-needed",
