@@ -2,6 +2,10 @@
 set whole and for the fold the reader's training never saw; written to docs/benchmarks.md.
 
     python bench/devsets.py --work /tmp/rag-train      # indexes built there once (RGB: ~9 min), then reused
+    python bench/devsets.py --work /tmp/rag-train --replay answers.jsonl --no-write   # score recorded answers
+
+``--replay`` scores answers another version of the code recorded (``bench/record_answers.py``) with this
+version's metrics, so that before and after are measured alike.
 
 The dev sets are read from ../shared/evalsets (never copied into the project); without them this says so
 and exits.
@@ -31,6 +35,40 @@ COLUMNS = [("contains gold", "answer_contains_gold"), ("lead EM", "lead_em"), ("
            ("unanswerable refused", "unanswerable_refused"), ("recall@5", "recall@5")]
 
 
+class Replayed:
+    """An assistant whose answers are the recorded ones; retrieval figures still come from ``assistant``."""
+
+    def __init__(self, assistant, answers: dict):
+        self._assistant, self._answers = assistant, answers
+
+    def __getattr__(self, name):
+        return getattr(self._assistant, name)
+
+    def ask(self, question: str, **_):
+        return self._answers[question]
+
+
+def _recorded(path: Path) -> dict:
+    """{set: {question: Answer}} from bench/record_answers.py's JSONL, keeping the fields this version knows."""
+    import dataclasses
+    import json
+
+    from rag.schema import Answer, Citation, Passage
+
+    def make(cls, record):
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in known})
+
+    out: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        answer = make(Answer, row["answer"])
+        answer.citations = [make(Citation, c) for c in answer.citations]
+        answer.passages = [make(Passage, p) for p in answer.passages]
+        out.setdefault(row["set"], {})[row["question"]] = answer
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evalsets", type=Path, default=ROOT.parent / "shared" / "evalsets")
@@ -38,7 +76,9 @@ def main(argv=None) -> int:
     parser.add_argument("--reader", choices=("scored", "learned"), default="learned", help="the extractive answerer")
     parser.add_argument("--only", default="", help="comma-separated sets (xquad-zh,xquad-en,cmrc,rgb)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--replay", type=Path, help="score the answers recorded in this JSONL (bench/record_answers.py)")
     args = parser.parse_args(argv)
+    recorded = _recorded(args.replay) if args.replay else None
     os.environ["RAG_READER"] = args.reader  # read by every Assistant made below
     if not (args.evalsets / "README.md").exists():
         print(f"no dev sets at {args.evalsets}: nothing to measure", file=sys.stderr)
@@ -51,6 +91,8 @@ def main(argv=None) -> int:
         if only and name not in only:
             continue
         assistant = assistant_for(index_dir, corpus, cache)
+        if recorded is not None:
+            assistant = Replayed(assistant, recorded[name])
         started = time.time()
         report = evaluate(TestSet(questions), assistant, progress=True)
         held = {q.qid for q in questions if fold_of(group_of(q)) == HELD_OUT}
