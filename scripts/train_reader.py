@@ -137,7 +137,7 @@ def datasets(evalsets: Path, work: Path):
 
 def assistant_for(index_dir: Path, corpus: Path, cache: dict):
     from rag import Assistant
-    from rag.store import exists
+    from rag.index.layout import exists
 
     if index_dir not in cache:
         if not exists(index_dir):

@@ -26,7 +26,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def seeds_index_dir(tmp_path_factory, embedder):
-    from rag.indexing import update_index
+    from rag.index import update_index
 
     index_dir = tmp_path_factory.mktemp("seeds") / "index"
     update_index([SEEDS], index_dir, embedder)

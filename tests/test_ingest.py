@@ -66,8 +66,8 @@ def test_unsupported_and_missing_paths_are_reported(tmp_path):
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
     files, warnings, _ = find_source_files([tmp_path / "x.pdf", tmp_path / "missing.txt"])
     assert files == []
-    assert any("x.pdf" in w and "unsupported" in w for w in warnings)
-    assert any("missing.txt" in w for w in warnings)
+    assert [(w.path.name, w.reason) for w in warnings] == [
+        ("x.pdf", "unsupported file type (use .txt, .md or .html)"), ("missing.txt", "no such file or folder")]
 
 
 def test_same_file_name_in_two_folders_gets_two_ids(tmp_path):
@@ -138,7 +138,7 @@ def test_hidden_files_are_skipped_and_counted(tmp_path):
     (tmp_path / "news.txt").write_text("新闻", encoding="utf-8")
     files, warnings, _ = find_source_files([tmp_path])
     assert [f.path.name for f in files] == ["news.txt"]
-    assert any("skipped 2 hidden" in w for w in warnings)
+    assert [(w.path, w.reason.split(" (")[0]) for w in warnings] == [(tmp_path.resolve(), "2 hidden file(s) or folder(s) in it")]
 
 
 def test_utf8_with_a_few_broken_bytes_stays_utf8_with_a_warning(caplog):

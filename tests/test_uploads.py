@@ -91,7 +91,7 @@ def test_an_upload_with_more_text_than_the_page_takes_is_skipped_and_not_kept(tm
     short.write_text("短讯\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
     report = assistant.add_uploads([("long.html", long), ("short.txt", short)])
     assert report.added == ["uploads/short.txt"]
-    assert len(report.skipped) == 1 and "3,000 characters" in report.skipped[0] and "rag index" in report.skipped[0]
+    assert len(report.skipped) == 1 and "3,000 characters" in report.skipped[0].reason and "rag index" in str(report.skipped[0])
     assert not (index_dir / "uploads" / "long.html").exists()
     assert {"seeds/000_714598442bb43c6e.txt", "uploads/short.txt"} <= set(assistant.index.documents)
 

@@ -4,8 +4,8 @@ import faiss
 import numpy as np
 
 from conftest import SEEDS
-from rag import vector_index
-from rag.vector_index import build_vector_index, index_kind, prepare_for_search
+from rag.index.vectors import faiss_backend as vector_index
+from rag.index.vectors.faiss_backend import build_vector_index, index_kind, prepare_for_search
 
 
 def _vectors(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import SEED_FACTS, SEEDS
 from rag import Assistant
-from rag.indexing import update_index
+from rag.index import update_index
 
 STORES = ["faiss", "milvus"]
 

@@ -159,7 +159,7 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         names = ", ".join(report.added + report.updated) or "nothing new"
         lines = [f"Added {len(report.added)}, updated {len(report.updated)}, "
                  f"unchanged {len(report.unchanged)}: {names}."]
-        lines += [f"Skipped: {without_paths(s)}" for s in report.skipped]
+        lines += [f"Skipped: {without_paths(str(s))}" for s in report.skipped]
         return done("\n\n".join(lines), report.added)
 
     def remove_article(doc_id, mine):

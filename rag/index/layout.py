@@ -5,20 +5,19 @@
     INDEX_DIR/
       CURRENT                 name of the live generation (replaced atomically)
       .lock                   held by the one process allowed to write
-      gen-<time>-<rand>/      one complete, immutable version of the index
-        manifest.json         embedder, counts, documents (id, hash, root, title, date)
-        documents.json        cleaned text of every document (offsets point into it)
-        chunks.json           chunk records: doc id, section, offsets, sentence ids
-        sentences.json        sentence records: doc id, offsets
-        chunk_vectors.npy     float32, one row per chunk (normalised)
-        sentence_vectors.npy  float32, one row per sentence (normalised)
-        faiss.index           FAISS inner-product index over chunk vectors
-        bm25/                 bm25s index over jieba tokens (JSON + .npy, no pickle)
+      segments/seg-*/         immutable pieces holding documents, chunks, sentences, vectors, tokens
+                              (rag.index.segments), shared by the generations that list them
+      gen-<time>-<rand>/      one version of the index: which segments, without which documents
+        manifest.json         format, embedder, the segments and the documents each no longer counts,
+                              every live document's metadata (id, hash, root, title, date, segment)
         lexicon.json          English phrase -> Chinese index terms (rag.bilingual)
+        faiss.index           only for an approximate (HNSW) index; an exact one is built when loading
+        chunk_keys.npy        only with Milvus: the keys of this generation's chunks
 
-A writer builds a new generation beside the live one and then replaces
-``CURRENT``; a crash at any moment leaves the previous generation live. Nothing is
-ever loaded with pickle: JSON, ``numpy.load(allow_pickle=False)`` and FAISS's own format.
+A writer writes its new segment (if it adds documents), then a new generation beside the live one,
+then replaces ``CURRENT``; a crash at any moment leaves the previous generation live, and a segment
+no generation lists is deleted by the next write. Nothing is ever loaded with pickle: JSON,
+``numpy.load(allow_pickle=False)`` and FAISS's own format.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from rag.errors import CorruptIndexError, IndexLockedError, IndexNotFoundError
 
-FORMAT_VERSION = 2  # 2: doc ids carry their folder label (seeds/x.txt)
+FORMAT_VERSION = 3  # 2: doc ids carry their folder label (seeds/x.txt); 3: segments
 POINTER = "CURRENT"
 
 
@@ -73,8 +72,9 @@ def new_generation(index_dir: Path) -> Path:
 
 
 def publish(index_dir: Path, building: Path) -> Path:
-    """Make a fully written generation live, then drop all but it and its predecessor."""
-    _fsync_tree(building)
+    """Make a fully written generation live, then drop all but it and its predecessor, and the segments
+    neither of them lists."""
+    fsync_tree(building)
     final = index_dir / building.name.removeprefix(".building-")
     os.replace(building, final)
     tmp = index_dir / (POINTER + ".tmp")
@@ -91,7 +91,31 @@ def publish(index_dir: Path, building: Path) -> Path:
             shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(".building-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    _drop_unlisted_segments(index_dir, [final] + ([index_dir / previous] if previous else []))
     return final
+
+
+def segments_of(generation: Path) -> list[str]:
+    """The segment ids a generation's manifest lists."""
+    return [s["id"] for s in read_json(generation / "manifest.json").get("segments", [])]
+
+
+def _drop_unlisted_segments(index_dir: Path, kept: list[Path]) -> None:
+    from rag.index.segments import FOLDER, forget
+
+    listed: set[str] = set()
+    for generation in kept:
+        try:
+            listed.update(segments_of(generation))
+        except (OSError, ValueError):
+            return  # cannot tell what the kept generations need: delete nothing
+    root = index_dir / FOLDER
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if folder.name not in listed:  # written by a killed run, or needed only by retired generations
+            forget(folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def discard(building: Path) -> None:
@@ -125,7 +149,7 @@ def read_json(path: Path):
         return json.load(fh)
 
 
-def _fsync_tree(root: Path) -> None:
+def fsync_tree(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
             with open(path, "rb") as fh:
