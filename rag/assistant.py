@@ -115,9 +115,14 @@ class Assistant:
                          f"chat model, got {type(llm).__name__}")
 
     @property
+    def llm_config(self):
+        """The ``LLMConfig`` of the model answers are written with, or None when answers are extractive."""
+        return None if self.llm is None else self.llm[0]
+
+    @property
     def answers_with(self) -> str:
         """Who writes the answers: 'extractive' or the model's description."""
-        return "extractive" if self.llm is None else self.llm[0].describe()
+        return "extractive" if self.llm_config is None else self.llm_config.describe()
 
     @property
     def retriever(self):

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="let visitors type the URL of their own OpenAI-compatible server under Answer settings "
                              "(off by default: the server would send requests wherever a visitor says; the "
                              "operator's API key is never sent there)")
+    p_chat.add_argument("--allow-remove", action="store_true",
+                        help="let visitors remove any article under Articles (off by default: a visitor removes "
+                             "only what their own browser session added)")
     add_llm_arguments(p_chat)
 
     p_remove = sub.add_parser("remove", help="remove articles from an index by id",
@@ -308,7 +311,7 @@ def _chat(args) -> int:
     llm = llm_choice(args)
     index_dir = args.index or ensure_default_index(progress=True)
     serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm, allow_custom_llm=args.allow_custom_llm,
-          page_key=page_key)
+          allow_remove=args.allow_remove, page_key=page_key)
     return 0
 
 

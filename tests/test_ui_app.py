@@ -6,7 +6,7 @@ import pytest
 
 from rag import Assistant, LLMConfig
 from rag.errors import LLMConfigError
-from ui.app import CUSTOM, EXTRACTIVE, answer_choices, as_text, choose_llm, model_label, remove_own_upload
+from ui.app import CUSTOM, EXTRACTIVE, answer_choices, as_text, choose_llm, model_label, remove_article_for
 
 OPERATOR = LLMConfig("openai", model="operator-model", base_url="http://127.0.0.1:9/v1", api_key="operator-secret")
 
@@ -94,13 +94,25 @@ def test_a_visitor_removes_only_what_their_session_added(tmp_path, seeds_index_d
     index_dir = tmp_path / "index"
     shutil.copytree(seeds_index_dir, index_dir)
     assistant = Assistant(index_dir, embedder=embedder)
-    message, mine = remove_own_upload(assistant, "seeds/000_714598442bb43c6e.txt", [])  # a forged request
+    message, mine = remove_article_for(assistant, "seeds/000_714598442bb43c6e.txt", [])  # a forged request
     assert "Only articles added in this browser session" in message and mine == []
     assert len(assistant.documents()) == 2
     article = tmp_path / "mine.txt"
     article.write_text("短讯\n\n海防港2025年货物吞吐量达1.8亿吨。", encoding="utf-8")
     added = assistant.add_uploads([("mine.txt", article)]).added
-    message, mine = remove_own_upload(assistant, "uploads/mine.txt", added)
+    message, mine = remove_article_for(assistant, "uploads/mine.txt", added)
     assert message == "Removed uploads/mine.txt." and mine == []
     assert [d["doc_id"] for d in assistant.documents()] == ["seeds/000_714598442bb43c6e.txt",
                                                              "seeds/002_1f3369877b84a1fb.txt"]
+
+
+def test_with_allow_remove_a_visitor_removes_any_article(tmp_path, seeds_index_dir, embedder):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seeds_index_dir, index_dir)
+    assistant = Assistant(index_dir, embedder=embedder)
+    message, mine = remove_article_for(assistant, "seeds/000_714598442bb43c6e.txt", [], any_article=True)
+    assert message == "Removed seeds/000_714598442bb43c6e.txt." and mine == []
+    assert [d["doc_id"] for d in assistant.documents()] == ["seeds/002_1f3369877b84a1fb.txt"]
+    assert "seeds/000_714598442bb43c6e.txt" not in Assistant(index_dir, embedder=embedder).index.documents

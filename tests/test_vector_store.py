@@ -122,10 +122,10 @@ def test_milvus_update_delete_and_switch_from_faiss(tmp_path, embedder):
     update_index([corpus], index_dir, embedder)  # the generation that held hanoi is retired now
     assert rows("corpus/hanoi.txt") == []
     # what is left is exactly what the two kept generations use
-    import numpy as np
+    from rag.index.update import generation_chunk_keys
 
     kept = set()
     for gen in index_dir.glob("gen-*"):
-        kept |= {int(k) for k in np.load(gen / "chunk_keys.npy")}
+        kept |= generation_chunk_keys(index_dir, gen)
     present = {int(r["id"]) for r in client.query(collection, filter="id >= 0", output_fields=["id"], limit=10000)}
     assert present == kept

@@ -104,12 +104,17 @@ def _documents_table(assistant: Assistant) -> list[list]:
     return [[d["doc_id"], d["title"], d["date"] or "", d["n_chunks"]] for d in assistant.documents()]
 
 
-def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blocks:
+def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_remove: bool = False) -> gr.Blocks:
     """The Blocks app over one assistant; each browser session keeps its own chat history.
 
     ``allow_custom_llm`` lets visitors type the URL of an OpenAI-compatible server of their own
-    (off by default: the server would then send requests wherever a visitor says).
+    (off by default: the server would then send requests wherever a visitor says). ``allow_remove`` lets
+    them remove any article (the operator's choice, ``rag chat --allow-remove``); without it a session
+    removes only what it added.
     """
+
+    def removable_ids(mine: list[str]) -> list[str]:
+        return [d["doc_id"] for d in assistant.documents()] if allow_remove else mine
 
     def respond(message: str, history: list[dict], k: int, mode: str, base_url: str, model: str, api_key: str):
         message = (message or "").strip()
@@ -144,7 +149,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         with the next ones. ``mine`` (this browser session's own uploads) gains what was added."""
         def done(message, added=()):
             mine_now = list(dict.fromkeys([*mine, *added]))
-            return message, _documents_table(assistant), None, mine_now, gr.update(choices=mine_now, value=None)
+            return (message, _documents_table(assistant), None, mine_now,
+                    gr.update(choices=removable_ids(mine_now), value=None))
 
         if not files:
             return done("Choose .txt, .md or .html files first.")
@@ -163,8 +169,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
         return done("\n\n".join(lines), report.added)
 
     def remove_article(doc_id, mine):
-        message, mine_now = remove_own_upload(assistant, doc_id, mine)
-        return message, _documents_table(assistant), mine_now, gr.update(choices=mine_now, value=None)
+        message, mine_now = remove_article_for(assistant, doc_id, mine, any_article=allow_remove)
+        return message, _documents_table(assistant), mine_now, gr.update(choices=removable_ids(mine_now), value=None)
 
     def ask_api(question: str, k: int = 5) -> dict:
         """Answer a question; returns the Answer as JSON (text, citations, refused, passages, timings)."""
@@ -231,7 +237,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False) -> gr.Blo
             add_button = gr.Button("Add to the index", elem_id="add")
             mine = gr.State([])  # ids this browser session uploaded: the only ones it may remove
             with gr.Row():
-                removable = gr.Dropdown([], label="Remove an article you added", elem_id="remove-choice")
+                removable = gr.Dropdown(removable_ids([]), value=None, elem_id="remove-choice",
+                                        label="Remove an article" if allow_remove else "Remove an article you added")
                 remove_button = gr.Button("Remove", elem_id="remove")
             status = gr.Markdown(elem_id="upload-status")
             documents = gr.Dataframe(_documents_table(assistant), headers=["document", "title", "date", "chunks"],
@@ -277,12 +284,14 @@ SCROLL_TO_QUOTE = """
 """
 
 
-def remove_own_upload(assistant: Assistant, doc_id: str | None, mine: list[str]) -> tuple[str, list[str]]:
-    """Remove an article this browser session added (``mine``); a visitor never removes anyone else's.
-    Returns the message for the page and what the session may still remove."""
+def remove_article_for(assistant: Assistant, doc_id: str | None, mine: list[str], *,
+                       any_article: bool = False) -> tuple[str, list[str]]:
+    """Remove an article this browser session added (``mine``); a visitor never removes anyone else's
+    unless the operator allows removing any article (``any_article``). Returns the message for the page
+    and what the session added that is still there."""
     if not doc_id:
-        return "Choose one of the articles you added first.", mine
-    if doc_id not in mine:  # the server's own check: a forged request gets no further than the page
+        return "Choose an article first.", mine
+    if doc_id not in mine and not any_article:  # the server's check: a forged request gets no further
         return "Only articles added in this browser session can be removed here.", mine
     left = [d for d in mine if d != doc_id]
     try:
@@ -326,18 +335,19 @@ def check_exposure(host: str, page_key: str | None) -> None:
 
 
 def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5, llm=None,
-          allow_custom_llm: bool = False, page_key: str | None = None) -> None:
+          allow_custom_llm: bool = False, allow_remove: bool = False, page_key: str | None = None) -> None:
     """Start the page (blocking). Serves locally only unless ``host`` says otherwise; never a share link.
 
     ``llm`` is the model answers default to (see ``rag.Assistant``); visitors can switch to the
     extractive answerer under "Answer settings", and to a server of their own only with ``allow_custom_llm``.
+    ``allow_remove`` lets visitors remove any article from the Articles list, not only their own uploads.
     ``page_key`` asks every visitor (and ``gradio_client``, ``auth=("rag", key)``) for that key; listening
     on anything but loopback requires one.
     """
     check_exposure(host, page_key)
     assistant = Assistant(index_dir, k=k, llm=llm)
     assistant.warm_up()  # the first visitor should not wait for dictionaries to load (extractive: no model call)
-    build_app(assistant, allow_custom_llm=allow_custom_llm).queue(default_concurrency_limit=8).launch(
+    build_app(assistant, allow_custom_llm=allow_custom_llm, allow_remove=allow_remove).queue(default_concurrency_limit=8).launch(
         server_name=host, server_port=port, share=False, show_error=False, quiet=False,
         max_file_size=MAX_UPLOAD_BYTES, auth=(PAGE_USER, page_key) if page_key else None,
     )

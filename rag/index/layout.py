@@ -12,7 +12,6 @@
                               every live document's metadata (id, hash, root, title, date, segment)
         lexicon.json          English phrase -> Chinese index terms (rag.bilingual)
         faiss.index           only for an approximate (HNSW) index; an exact one is built when loading
-        chunk_keys.npy        only with Milvus: the keys of this generation's chunks
 
 A writer writes its new segment (if it adds documents), then a new generation beside the live one,
 then replaces ``CURRENT``; a crash at any moment leaves the previous generation live, and a segment

@@ -377,6 +377,13 @@ def _dim(stacked, live: Live | None) -> int:
     return int(live.manifest["dim"]) if live else 0
 
 
+def generation_chunk_keys(index_dir: Path, generation: Path) -> set[int]:
+    """The keys of the chunks a generation counts (its segments' chunks, less the documents it removed)."""
+    manifest = layout.read_json(generation / "manifest.json")
+    stacked = [(read_segment(index_dir, s["id"]), set(s.get("removed", []))) for s in manifest["segments"]]
+    return {int(c["key"]) for seg, removed in stacked for c in seg.chunks if c["doc_id"] not in removed}
+
+
 def _retired_keys(index_dir: Path, live: Live | None) -> set[int]:
     """Keys of the chunks of the generation the publication will retire (the one before the live one)."""
     if live is None:
@@ -385,11 +392,9 @@ def _retired_keys(index_dir: Path, live: Live | None) -> set[int]:
     for old in index_dir.glob("gen-*"):
         if old != live.generation and (old / "manifest.json").exists():
             try:
-                manifest = layout.read_json(old / "manifest.json")
-                stacked = [(read_segment(index_dir, s["id"]), set(s.get("removed", []))) for s in manifest["segments"]]
+                keys |= generation_chunk_keys(index_dir, old)
             except (OSError, ValueError, KeyError):
                 continue
-            keys |= {int(c["key"]) for seg, removed in stacked for c in seg.chunks if c["doc_id"] not in removed}
     return keys
 
 

@@ -274,9 +274,9 @@ def _common_run(a: str, b: str) -> int:
 def _bm25(docs: list[list[str]], terms: QuestionTerms, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
     """BM25 of each sentence against the question's weighted terms (idf from the whole index).
 
-    Written out rather than taken from bm25s (which the index uses): scoring a dozen sentences at question
+    Written out rather than taken from the index's BM25 (``rag.index.lexical``): scoring a dozen sentences at question
     time needs the collection's idf, not one computed over those sentences, and query terms weighted by
-    their translation share, neither of which bm25s's ``get_scores`` takes."""
+    their translation share, neither of which a BM25 over chunks takes."""
     average = max(1.0, sum(map(len, docs)) / max(1, len(docs)))
     out = np.zeros(len(docs), dtype=np.float32)
     for i, doc in enumerate(docs):
