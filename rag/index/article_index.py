@@ -126,9 +126,13 @@ class ArticleIndex:
         generation = layout.live_generation(index_dir)
         try:
             manifest = layout.read_json(generation / "manifest.json")
+            if manifest.get("format_version") == 2 and cls._carry_over(index_dir):
+                return cls.load(index_dir)
             if manifest.get("format_version") != layout.FORMAT_VERSION:
                 raise ValueError(f"it was written in format {manifest.get('format_version')} by another version of "
-                                 f"rag-news-qa; this one reads format {layout.FORMAT_VERSION}")
+                                 f"rag-news-qa; this one reads format {layout.FORMAT_VERSION} (and carries format 2 "
+                                 f"over when it can write the folder); rebuild it with `rag index FOLDER "
+                                 f"--index {index_dir} --rebuild`")
             segments = [(read_segment(index_dir, s["id"]), set(s.get("removed", []))) for s in manifest["segments"]]
             index = cls.assemble(manifest, segments, generation)
             index.lexicon = layout.read_json(generation / "lexicon.json")
@@ -138,6 +142,20 @@ class ArticleIndex:
             raise CorruptIndexError(index_dir, "vector and chunk counts disagree")
         index.location = index_dir
         return index
+
+    @staticmethod
+    def _carry_over(index_dir: Path) -> bool:
+        """Rewrite a format-2 index as format 3 (once; nothing embedded again). False when it cannot be
+        written here (read-only, or another writer holds it): it is then reported as of another format."""
+        from rag.errors import IndexLockedError
+        from rag.index.update import read_live
+
+        try:
+            with layout.writer_lock(index_dir):
+                read_live(index_dir)  # carries it over
+            return True
+        except (OSError, IndexLockedError):
+            return False
 
     @classmethod
     def assemble(cls, manifest: dict, segments: list[tuple[Segment, set[str]]], generation: Path | None,

@@ -105,6 +105,11 @@ def read_live(index_dir: Path) -> Live | None:
         from rag.errors import CorruptIndexError
 
         raise CorruptIndexError(index_dir, f"manifest unreadable: {exc}") from exc
+    if manifest.get("format_version") == 2:  # one folder per generation: carried over, nothing embedded again
+        from rag.index.upgrade import upgrade_format_2
+
+        upgrade_format_2(index_dir, generation, manifest)
+        return read_live(index_dir)
     if manifest.get("format_version") != layout.FORMAT_VERSION:
         from rag.errors import CorruptIndexError
 
@@ -268,18 +273,23 @@ def remove_documents(doc_ids, index_dir, embedder, *, progress: bool = False) ->
 
 # ---- assemble and publish ---------------------------------------------------------------------------
 def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config: dict, progress: bool,
-          chunk_tokens: int, overlap_tokens: int, checkpoint, report: IndexReport) -> dict:
-    """Assemble ``plan`` into a new segment and publish a generation listing it; returns the new manifest."""
+          chunk_tokens: int, overlap_tokens: int, checkpoint, report: IndexReport, *,
+          assembled: tuple[Records, np.ndarray, np.ndarray] | None = None, lexicon: dict | None = None) -> dict:
+    """Assemble ``plan`` into a new segment and publish a generation listing it; returns the new manifest.
+
+    ``assembled`` (records with their chunk and sentence vectors) and ``lexicon`` come from an index of an
+    older format being carried over (``rag.index.upgrade``); ``embedder`` is then the name it was built with."""
     from rag.index.article_index import ArticleIndex
     from rag.index.vectors import backend_to_write
 
-    records = records_of(plan.new_articles, chunk_tokens, overlap_tokens)
+    records = assembled[0] if assembled else records_of(plan.new_articles, chunk_tokens, overlap_tokens)
     old_segments = live.manifest["segments"] if live else []
     old_stacked = [(read_segment(index_dir, s["id"]), set(s.get("removed", []))) for s in old_segments]
     segments = [dict(s, removed=sorted(set(s.get("removed", [])) | (plan.replaced & set(seg.documents))))
                 for s, (seg, _) in zip(old_segments, old_stacked)]
     if records.chunks:
-        chunk_vectors, sentence_vectors = _embed_records(embedder, records, progress, checkpoint)
+        chunk_vectors, sentence_vectors = (assembled[1:] if assembled
+                                           else _embed_records(embedder, records, progress, checkpoint))
         postings = Postings.from_tokens([_tokens(records.chunk_text(i)) for i in range(len(records.chunks))])
         segments.append({"id": write_segment(index_dir, records, chunk_vectors, sentence_vectors, postings),
                          "removed": []})
@@ -293,7 +303,8 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
         segments, stacked = compact(index_dir, stacked, documents)
         report.compacted = True
     manifest = {
-        "format_version": layout.FORMAT_VERSION, "embedder": embedder_name(embedder), "dim": _dim(stacked, live),
+        "format_version": layout.FORMAT_VERSION, "dim": _dim(stacked, live),
+        "embedder": embedder if isinstance(embedder, str) else embedder_name(embedder),
         "segments": segments, "documents": documents, "vector_store": store_config,
         "chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens,
     }
@@ -306,8 +317,9 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
     backend = backend_to_write(store_config, manifest["dim"], index,
                                live.generation if same_store else None, removed, fresh)
     old_vocabulary = LexicalIndex([(seg.postings, _positions(seg, gone)) for seg, gone in old_stacked]).vocabulary
-    old_lexicon = layout.read_json(live.generation / "lexicon.json") if live is not None else {}
-    lexicon = extend_lexicon(old_lexicon, old_vocabulary, index.lexical.vocabulary)
+    if lexicon is None:
+        old_lexicon = layout.read_json(live.generation / "lexicon.json") if live is not None else {}
+        lexicon = extend_lexicon(old_lexicon, old_vocabulary, index.lexical.vocabulary)
     previous_keys = {int(c["key"]) for c in old_chunks} if same_store else set()
     retired = _retired_keys(index_dir, live)
     building = layout.new_generation(index_dir)
