@@ -8,12 +8,16 @@ the project). Indexes of the dev sets are built once into ``--work`` and reused.
 
 1. Every question is retrieved as the assistant does (k=5) and each sentence of its passages gets the
    features of ``rag.reader.features``; label: the sentence holds a gold answer.
-2. The sentence model's out-of-fold probabilities pick each question's best sentences; their spans get
-   span features; label: the span is a gold answer (CMRC exact match).
-3. Question features (answer or refuse): positives are questions whose passages hold the answer;
+2. The sentence model's out-of-fold probabilities pick each question's best sentences. The span reader
+   (e5 + a start/end head, ``scripts/train_span_reader.py``) is trained on them: where the gold answer
+   stands, or "no answer" (every sentence of a must-refuse question). Its readings of the training fold
+   come from two half-models, each reading the half it did not learn from; the shipped model learns
+   from the whole training fold and reads the held-out fold.
+3. The spans it proposes get span features and its scores; label: how right the span is (CMRC F1).
+4. Question features (answer or refuse): positives are questions whose passages hold the answer;
    negatives are RGB's must-refuse questions, the same questions retrieved with their answer passages
    removed, and questions whose year was changed to one their evidence does not give.
-4. Thresholds (lead, refusal, second quote) are chosen on the training fold's out-of-fold predictions.
+5. Thresholds (lead, refusal, second quote) are chosen on the training fold's out-of-fold predictions.
 
 Held out: XQuAD articles, CMRC articles and RGB questions whose group hash % 5 == 0. Nothing about them
 is used for training or for choosing thresholds; the shipped models are the training fold's.
@@ -39,19 +43,24 @@ sys.path.insert(0, str(ROOT))
 from rag.metrics import answer_tokens, f1  # noqa: E402
 from rag.reader.features import (  # noqa: E402
     LEAD_FEATURES,
-    QUESTION_FEATURES,
+    QUESTION_MODEL_FEATURES,
     SENTENCE_FEATURES,
-    SPAN_FEATURES,
-    question_features,
+    SPAN_MODEL_FEATURES,
     question_terms,
     sentence_candidates,
     lead_features,
     sentence_features,
-    span_choices,
-    span_features,
 )
 from rag.reader.questions import analyze_question  # noqa: E402
-from rag.reader.reader import TOP_SENTENCES, score_sentences, score_spans  # noqa: E402
+from rag.reader.reader import (  # noqa: E402
+    SPANS_PER_SENTENCE,
+    TOP_SENTENCES,
+    question_row,
+    read_spans,
+    score_sentences,
+    score_spans,
+)
+from rag.reader.span_reader import SentenceSpans, SpanGuess  # noqa: E402
 
 K = 5
 FOLDS = 5
@@ -97,6 +106,11 @@ class Example:
     evidence: bool = False  # a retrieved passage holds a gold answer
     lead: float = 0.0  # the lead model's probability that the best span is right
     index: object = None  # the index it was asked of
+    readings: list = field(default_factory=list)  # the span reader's, for the best sentences
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}|{self.qid}|{self.variant}|{self.question}"
 
 
 def squeeze(text: str) -> str:
@@ -163,14 +177,119 @@ def collect(example: Example, assistant, keep=None) -> Example:
 
 
 def collect_spans(example: Example) -> None:
-    example.sentences.sort(key=lambda s: -s.prob)
+    """The spans the span reader proposed in the best sentences, their features and labels."""
     top = example.sentences[:TOP_SENTENCES]
-    example.spans = span_choices(top)
-    ranks = {s.sentence_id: r for r, s in enumerate(top)}
-    example.X_span = span_features(example.info, example.terms, example.spans, ranks, example.retrieval)
+    example.spans, example.X_span = read_spans(example.info, example.terms, top, example.readings, example.retrieval)
     golds = [answer_tokens(a) for a in example.answers if a.strip()]
     example.y_span = np.array([answer_tokens(c.span.text) in golds for c in example.spans], dtype=np.int8)
     example.f1_span = np.array([f1(c.span.text, example.answers) for c in example.spans], dtype=np.float32)
+
+
+# ---- the span reader ------------------------------------------------------------------------------
+SPAN_NEGATIVE_VARIANTS_PER_QUESTION = 1  # must-refuse variants of one question the span reader learns from
+
+
+def occurrences(text: str, answers: list[str]) -> list[list[int]]:
+    """Where each gold answer stands in ``text`` (XQuAD's answers carry spaces the text may lack)."""
+    found = set()
+    for a in answers:
+        a = a.strip()
+        if not a:
+            continue
+        found |= {(m.start(), m.end()) for m in re.finditer(re.escape(a), text)}
+        if not found and " " in a:
+            pattern = r"\s*".join(re.escape(ch) for ch in squeeze(a))
+            found |= {(m.start(), m.end()) for m in re.finditer(pattern, text)}
+    return [list(x) for x in sorted(found)]
+
+
+def span_questions(examples: list[Example], for_training: bool) -> list[dict]:
+    """The span reader's examples: each question with its best sentences and where the gold stands in them
+    (nowhere for a must-refuse question). For training, a gold sentence the sentence model ranked lower
+    is added when none of the best holds the answer, and a must-refuse question gives only its best
+    sentence (the likeliest to mislead)."""
+    out = []
+    for e in examples:
+        answerable = e.variant in ANSWERABLE_VARIANTS and e.answerable
+        shown = TOP_SENTENCES if answerable or not for_training else 1
+        sentences = [{"text": s.text, "spans": occurrences(s.text, e.answers) if answerable else []}
+                     for s in e.sentences[:shown]]
+        if for_training and answerable and not any(s["spans"] for s in sentences):
+            gold = next((s for s in e.sentences[TOP_SENTENCES:] if occurrences(s.text, e.answers)), None)
+            if gold is not None:
+                sentences.append({"text": gold.text, "spans": occurrences(gold.text, e.answers)})
+        out.append({"question": e.question, "group": e.group, "sentences": sentences})
+    return out
+
+
+def _for_span_training(examples: list[Example]) -> list[Example]:
+    """Every answerable question and a few of each one's must-refuse variants (they would outnumber the rest)."""
+    kept, per_question = [], {}
+    for e in examples:
+        if e.variant in ANSWERABLE_VARIANTS and e.answerable:
+            kept.append(e)
+        elif per_question.get((e.dataset, e.qid), 0) < SPAN_NEGATIVE_VARIANTS_PER_QUESTION or e.variant == "asked":
+            per_question[(e.dataset, e.qid)] = per_question.get((e.dataset, e.qid), 0) + 1
+            kept.append(e)
+    return kept
+
+
+def _half_of(group: str) -> int:
+    return int(hashlib.sha1(f"half:{group}".encode()).hexdigest(), 16) % 2
+
+
+def read_with_span_reader(train_set: list[Example], held_out: list[Example], work: Path, epochs: int):
+    """Train the span reader and attach its readings to every example: the training fold's from two half-models
+    (each reads the half it did not learn from), the held-out fold's from the model trained on the whole
+    training fold, which is the one shipped. Readings and models are cached in ``work`` by what they were
+    trained on, so a re-run that changes only the later models does not train again."""
+    from train_span_reader import SETTINGS, export, fit, predict
+
+    settings = {**SETTINGS, "epochs": epochs}
+    halves = [[e for e in train_set if _half_of(e.group) == h] for h in (0, 1)]
+    jobs = [(f"half-{h}", _for_span_training(halves[h]), halves[1 - h]) for h in (0, 1)]
+    jobs.append(("full", _for_span_training(train_set), held_out))
+    digest = hashlib.sha256(json.dumps([settings, [(name, span_questions(learn, True), [e.key for e in read])
+                                                   for name, learn, read in jobs]], ensure_ascii=False,
+                                       sort_keys=True).encode()).hexdigest()[:16]
+    cache = work / f"span-reader-{digest}"
+    if not (cache / "readings.json").exists():
+        # Each model's readings are kept as soon as it is done, so an interrupted run resumes where it stopped.
+        cache.mkdir(parents=True, exist_ok=True)
+        readings = {}
+        for name, learn, read in jobs:
+            part = cache / f"{name}.json"
+            if part.exists() and (name != "full" or (cache / "arrays.npz").exists()):
+                readings.update(json.loads(part.read_text(encoding="utf-8")))
+                continue
+            print(f"span reader ({name}): learning from {len(learn)} questions, reading {len(read)}", flush=True)
+            model = fit(span_questions(learn, True), settings, log=lambda m: print(m, flush=True))
+            found_by_key = {e.key: [[r.answers, [[g.sentence, g.start, g.end, g.text, g.score] for g in r.best]]
+                                    for r in found]
+                            for e, found in zip(read, predict(model, span_questions(read, False), settings,
+                                                              keep=SPANS_PER_SENTENCE))}
+            if name == "full":
+                np.savez(cache / "arrays.npz", **export(model))
+            part.write_text(json.dumps(found_by_key, ensure_ascii=False), encoding="utf-8")
+            readings.update(found_by_key)
+        (cache / "readings.json").write_text(json.dumps(readings, ensure_ascii=False), encoding="utf-8")
+    readings = json.loads((cache / "readings.json").read_text(encoding="utf-8"))
+    for e in train_set + held_out:
+        e.readings = [SentenceSpans(answers, [SpanGuess(*g) for g in best]) for answers, best in readings[e.key]]
+    with np.load(cache / "arrays.npz", allow_pickle=False) as arrays:
+        return {k: arrays[k] for k in arrays.files}, settings
+
+
+def span_reader_figures(held_out: list[Example]) -> dict:
+    """The span reader alone on the held-out fold: its best span's F1 when a best sentence holds the gold."""
+    out = {}
+    for name in sorted({e.dataset for e in held_out}):
+        rows = [e for e in held_out if e.dataset == name and e.variant == "asked" and e.answerable and e.readings
+                and any(holds_gold(s.text, e.answers) for s in e.sentences[:TOP_SENTENCES])]
+        best = [max((r for r in e.readings if r.best), key=lambda r: r.margin, default=None) for e in rows]
+        scores = [f1(r.best[0].text, e.answers) if r else 0.0 for e, r in zip(rows, best)]
+        out[name] = {"questions": len(rows), "best_span_f1": round(float(np.mean(scores or [0])), 3)}
+    return out
 
 
 # Things a question may ask about that an article does not give: swapped in for the one it asks about.
@@ -338,6 +457,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "reader" / "model")
     parser.add_argument("--limit", type=int, default=0, help="questions per dataset (a quick trial)")
     parser.add_argument("--only", default="", help="comma-separated datasets (xquad-zh,xquad-en,cmrc,rgb)")
+    parser.add_argument("--span-epochs", type=int, default=3, help="epochs of the span reader's training")
     args = parser.parse_args(argv)
     try:
         import lightgbm  # noqa: F401
@@ -417,7 +537,11 @@ def main(argv=None) -> int:
     for e in rest:
         if e.sentences:
             score_sentences(e.sentences, sentence_model.predict(e.X_sentence))
-    # 2. spans: ranked within each question, graded by how right they are
+    for e in train_set + held_out:
+        e.sentences.sort(key=lambda s: -s.prob)
+    # 2. the span reader: trained on the best sentences, its readings of the training fold out of fold
+    span_arrays, span_settings = read_with_span_reader(train_set, held_out, args.work, args.span_epochs)
+    # 3. spans: ranked within each question, graded by how right they are
     for e in train_set + held_out:
         collect_spans(e)
     f = stack(asked_train, "f1_span")
@@ -428,7 +552,7 @@ def main(argv=None) -> int:
     for e in rest:
         if e.spans:
             score_spans(e.spans, span_model.predict(e.X_span))
-    # 3. the lead: is the best span right?
+    # 4. the lead: is the best span right?
     Xl = np.vstack([lead_features(e.spans, e.X_span) for e in asked_train])
     yl = np.array([bool(e.spans) and f1(e.spans[0].span.text, e.answers) >= 0.5 for e in asked_train], dtype=np.int8)
     rl = np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in asked_train])
@@ -438,11 +562,12 @@ def main(argv=None) -> int:
         e.lead = float(p)
     for e in rest:
         e.lead = float(lead_model.predict(lead_features(e.spans, e.X_span))[0]) if e.spans else 0.0
-    # 4. answer or refuse
-    def question_row(e):
-        return question_features(e.info, e.terms, e.sentences, e.spans, e.retrieval, e.index, e.lead, e.X_span)[0]
+    # 5. answer or refuse
+    def row_of(e):
+        return question_row(e.info, e.terms, e.sentences, e.spans, e.readings, e.retrieval, e.index, e.lead,
+                            e.X_span)[0]
 
-    Xq = np.vstack([question_row(e) for e in train_set])
+    Xq = np.vstack([row_of(e) for e in train_set])
     yq = np.array([e.variant in ANSWERABLE_VARIANTS and e.answerable and e.evidence for e in train_set], dtype=np.int8)
     rq = np.array([NEWS_WEIGHT if e.dataset == "rgb" else 1 for e in train_set])
     oof_q = out_of_fold(Xq, yq, [e.group for e in train_set], ROUNDS["question"], repeat=rq)
@@ -462,12 +587,15 @@ def main(argv=None) -> int:
     for name, model in (("sentence", sentence_model), ("span", span_model), ("lead", lead_model),
                         ("question", question_model)):
         model.save_model(str(args.out / f"{name}.txt"))
-    held_q = np.array([question_model.predict(question_row(e)[None, :])[0] for e in held_out])
+    from train_span_reader import save as save_span_reader
+
+    save_span_reader(args.out, span_arrays, span_settings, span_reader_figures(held_out))
+    held_q = np.array([question_model.predict(row_of(e)[None, :])[0] for e in held_out])
     figures = {"training_fold": report(train_set, oof_q, thresholds), "held_out_fold": report(held_out, held_q,
                                                                                                  thresholds)}
     info = {
-        "features": {"sentence": SENTENCE_FEATURES, "span": SPAN_FEATURES, "lead": LEAD_FEATURES,
-                     "question": QUESTION_FEATURES},
+        "features": {"sentence": SENTENCE_FEATURES, "span": SPAN_MODEL_FEATURES, "lead": LEAD_FEATURES,
+                     "question": QUESTION_MODEL_FEATURES},
         "thresholds": thresholds,
         "training": {"params": PARAMS, "rounds": ROUNDS, "examples": len(train_set), "held_out": len(held_out),
                      "folds": f"group hash % {FOLDS} == {HELD_OUT} held out", "seconds": round(time.time() - started)},
@@ -483,7 +611,8 @@ def choose_thresholds(examples, answer_probs) -> dict:
     """Refuse below the answerability probability that keeps answerable questions refused at or under
     ``MAX_ANSWERABLE_REFUSED``; lead from the lead model's probability whose leads are right (F1 >= 0.5) at least
     ``MIN_LEAD_PRECISION`` of the time on the training fold, the loosest such; quote a second sentence when
-    it is this share of the first."""
+    it is this share of the first; without a lead, quote the best span's sentence first if that finds the
+    gold more often than the best sentence does."""
     from rag.metrics import f1
 
     asked = [(e, p) for e, p in zip(examples, answer_probs) if e.variant == "asked" and e.answerable]
@@ -497,8 +626,28 @@ def choose_thresholds(examples, answer_probs) -> dict:
         right += ok
         if right / n >= MIN_LEAD_PRECISION:
             lead = prob
-    second = best_second_ratio([e for e, p in asked if p >= answer])
-    return {"answer": round(answer, 4), "lead": round(lead, 4), "second_quote_ratio": second}
+    answered = [e for e, p in asked if p >= answer]
+    second = best_second_ratio(answered)
+    by_choice = {choice: np.mean([any(holds_gold(x.text, e.answers) for x in quotes_of(e, {
+        "lead": lead, "second_quote_ratio": second, "quote_span_sentence": choice})) for e in answered] or [0])
+        for choice in (False, True)}
+    print(f"  without a lead, quoting the best span's sentence first: contains {by_choice[True]:.3f} "
+          f"(the best sentence first: {by_choice[False]:.3f})")
+    return {"answer": round(answer, 4), "lead": round(lead, 4), "second_quote_ratio": second,
+            "quote_span_sentence": bool(by_choice[True] > by_choice[False])}
+
+
+def quotes_of(e: Example, thresholds: dict) -> list:
+    """The sentences the answerer would quote for ``e`` (``rag.reader.extractive``'s rule)."""
+    from rag.reader.extractive import quoted_sentences
+
+    if not e.sentences:
+        return []
+    lead = e.spans[0] if e.spans and e.lead >= thresholds["lead"] else None
+    first = lead.sentence if lead else None
+    if first is None and e.spans and thresholds["quote_span_sentence"]:
+        first = e.spans[0].sentence
+    return quoted_sentences(e.sentences, first, thresholds["second_quote_ratio"])
 
 
 def best_second_ratio(examples) -> float:
@@ -575,11 +724,9 @@ def report(examples, answer_probs, thresholds) -> dict:
                 lead_f1.append(0.0)
                 lead_em.append(0.0)
                 continue
-            s = e.sentences
-            chosen = [s[0]] + [x for x in s[1:2] if x.prob >= thresholds["second_quote_ratio"] * s[0].prob] if s else []
+            chosen = quotes_of(e, thresholds)
             lead = e.spans[0] if e.spans and e.lead >= thresholds["lead"] else None
             if lead is not None:
-                chosen = [lead.sentence] + [x for x in chosen if x is not lead.sentence]
                 given += 1
                 score = f1(lead.span.text, e.answers)
                 right += score >= 0.5

@@ -83,6 +83,32 @@ def test_the_learned_answerer_refuses_what_the_articles_do_not_say(learned, ques
     assert result.refused and result.citations == [], result.text
 
 
+WHARF = """天津港智慧码头项目加快建设
+
+天津港北疆港区C段智慧码头项目于2021年10月开工建设。该码头采用自动化岸桥、无人驾驶集卡和5G通信，预计于2026年6月底全面建成投产，届时年吞吐能力将达到250万标准箱。项目总投资约50亿元人民币。
+"""
+
+
+def test_an_unrelated_smart_wharf_article_does_not_take_over_the_smart_port_answer(tmp_path, embedder):
+    """Issue 10's hostile test: one article about another "smart" port project flipped the answer to its date."""
+    from conftest import SEEDS
+
+    from rag import Assistant
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "tianjin-wharf.txt").write_text(WHARF, encoding="utf-8")
+    Assistant.update([SEEDS, news], tmp_path / "index", embedder=embedder)
+    assistant = Assistant(tmp_path / "index", embedder=embedder, reader="learned")
+    for question in ("When does the smart port open?", "智慧口岸项目预计什么时候建成投入使用？"):
+        result = assistant.ask(question)
+        assert not result.refused and "2024年12月底" in result.text, result.text
+        assert "2026" not in result.text, result.text
+        assert result.citations[0].doc_id == "seeds/000_714598442bb43c6e.txt"
+    wharf = assistant.ask("天津港智慧码头预计什么时候建成投产？")
+    assert "2026年6月底" in wharf.text and wharf.citations[0].doc_id == "news/tianjin-wharf.txt", wharf.text
+
+
 def test_an_unknown_reader_is_a_value_error(seeds_index_dir, embedder):
     from rag import Assistant
 

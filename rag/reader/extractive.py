@@ -49,7 +49,10 @@ class LearnedAnswerer:
             return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
                           passages=retrieval.passages, language=language, confidence=_confidence(reading))
         lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold else None
-        quoted = self._quotes(reading, lead.sentence if lead else None)
+        first = lead.sentence if lead else None
+        if first is None and reading.spans and self.model.quote_span_sentence:
+            first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with
+        quoted = quoted_sentences(reading.sentences, first, self.model.second_quote_ratio, self.max_sentences)
         citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         text = body
@@ -58,17 +61,6 @@ class LearnedAnswerer:
         return Answer(question=question, text=text, citations=citations, refused=False,
                       passages=retrieval.passages, language=language,
                       answer_span=lead.span.text if lead else None, confidence=_confidence(reading))
-
-    def _quotes(self, reading: Reading, lead_sentence: SentenceCandidate | None) -> list[SentenceCandidate]:
-        """The lead's sentence (if any) and the best sentences while they hold their own against the best one."""
-        best = reading.sentences[0]
-        chosen = [lead_sentence] if lead_sentence is not None else []
-        for s in reading.sentences[: self.max_sentences]:
-            if len(chosen) >= self.max_sentences:
-                break
-            if s is not lead_sentence and (s is best or s.prob >= self.model.second_quote_ratio * best.prob):
-                chosen.append(s)
-        return chosen
 
     @staticmethod
     def _render_lead(span: str, language: str) -> str:
@@ -88,6 +80,20 @@ class LearnedAnswerer:
             quote=s.text, text=passage.text, score=round(s.prob, 4), start=s.start, end=s.end,
             chunk_id=passage.chunk_id,
         )
+
+
+def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidate | None, second_ratio: float,
+                     max_sentences: int = 2) -> list[SentenceCandidate]:
+    """The sentences to quote: ``first`` (the lead's, or the best span's) if given, then the best sentences
+    (``sentences`` sorted best first) while they hold ``second_ratio`` of the best one's probability."""
+    best = sentences[0]
+    chosen = [first] if first is not None else []
+    for s in sentences[:max_sentences]:
+        if len(chosen) >= max_sentences:
+            break
+        if s is not first and (s is best or s.prob >= second_ratio * best.prob):
+            chosen.append(s)
+    return chosen
 
 
 def _confidence(reading: Reading) -> dict:

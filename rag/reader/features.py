@@ -29,6 +29,7 @@ from rag.lexical import tokenize
 from rag.lexical import Word, tag_words
 from rag.reader.candidates import SpanCandidate, enumerate_spans
 from rag.reader.questions import KINDS, QuestionInfo
+from rag.reader.reader_features import READER_QUESTION_FEATURES, READER_SPAN_FEATURES
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -86,8 +87,11 @@ SPAN_FEATURES = [
     "next_is_verb", "repeats", "translated", "english", *_onehot("kind", KINDS),
 ]
 
+# the span model sees a span's own features and the span reader's scores for it (rag.reader.reader_features)
+SPAN_MODEL_FEATURES = [*SPAN_FEATURES, *READER_SPAN_FEATURES]
+
 LEAD_FEATURES = ["share", "cluster_share", "second_share", "score", "score_gap", "alternatives",
-                 *[f"top_{name}" for name in SPAN_FEATURES]]
+                 *[f"top_{name}" for name in SPAN_MODEL_FEATURES]]
 
 QUESTION_FEATURES = [
     "term_coverage", "translated", "english", "top_dense", "top_lexical", "top_fused", "best_sentence",
@@ -99,6 +103,7 @@ QUESTION_FEATURES = [
     "span_question_after", "span_crossing", "span_outside", "span_before_wh_distance", "span_after_wh_distance",
     *_onehot("kind", KINDS),
 ]
+QUESTION_MODEL_FEATURES = [*QUESTION_FEATURES, *READER_QUESTION_FEATURES]
 
 
 @dataclass
@@ -622,6 +627,7 @@ def _alignment_of(spans: list[SpanChoice], X_span: np.ndarray | None) -> list[fl
     return [float(X_span[spans[0].row, j]) for j in _ALIGNMENT]
 
 
-__all__ = ["SENTENCE_FEATURES", "SPAN_FEATURES", "LEAD_FEATURES", "QUESTION_FEATURES", "SentenceCandidate",
+__all__ = ["SENTENCE_FEATURES", "SPAN_FEATURES", "SPAN_MODEL_FEATURES", "LEAD_FEATURES", "QUESTION_FEATURES",
+           "QUESTION_MODEL_FEATURES", "SentenceCandidate",
            "SpanChoice", "QuestionTerms", "question_terms", "sentence_candidates", "sentence_features",
            "span_choices", "span_features", "lead_features", "question_features"]

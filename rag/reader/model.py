@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.reader.features import LEAD_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from rag.reader.features import LEAD_FEATURES, QUESTION_MODEL_FEATURES, SENTENCE_FEATURES, SPAN_MODEL_FEATURES
 from rag.reader.trees import TreeEnsemble
 
 MODEL_DIR = Path(__file__).with_name("model")
@@ -28,6 +28,7 @@ class ReaderModel:
     lead_threshold: float  # give the best span as the lead from this lead-model probability on
     answer_threshold: float  # answer (rather than refuse) from this probability on
     second_quote_ratio: float  # quote a second sentence when its probability is this share of the first's
+    quote_span_sentence: bool  # without a lead, quote the best span's sentence first (else the best sentence)
     info: dict
 
     @classmethod
@@ -40,15 +41,16 @@ class ReaderModel:
         except (OSError, ValueError, KeyError) as exc:
             raise RuntimeError(f"The reader's model in {folder} cannot be read ({exc}); "
                                f"retrain it with: python scripts/train_reader.py") from exc
-        expected = {"sentence": SENTENCE_FEATURES, "span": SPAN_FEATURES, "lead": LEAD_FEATURES,
-                    "question": QUESTION_FEATURES}
+        expected = {"sentence": SENTENCE_FEATURES, "span": SPAN_MODEL_FEATURES, "lead": LEAD_FEATURES,
+                    "question": QUESTION_MODEL_FEATURES}
         for name, names in expected.items():
             if info["features"][name] != names:
                 raise RuntimeError(f"The reader's {name} model was trained on other features than this code "
                                    f"computes; retrain it with: python scripts/train_reader.py")
         thresholds = info["thresholds"]
         return cls(models["sentence"], models["span"], models["lead"], models["question"], thresholds["lead"],
-                   thresholds["answer"], thresholds["second_quote_ratio"], info)
+                   thresholds["answer"], thresholds["second_quote_ratio"], bool(thresholds["quote_span_sentence"]),
+                   info)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,5 +1,12 @@
-"""Read retrieved passages for a question: score every sentence, every short span in the best sentences,
-and whether the passages answer the question at all — each with its learned model.
+"""Read retrieved passages for a question: score every sentence, the spans the span reader proposes in the
+best sentences, and whether the passages answer the question at all — each with its learned model.
+
+1. The sentence model (LightGBM) ranks every sentence of the retrieved passages.
+2. The span reader (e5 with a trained start/end head, ``rag.reader.span_reader``) reads the question with
+   each of the ``TOP_SENTENCES`` best and proposes its likeliest spans.
+3. The span model (LightGBM) ranks those spans on the reader's scores and on the span's own features
+   (``rag.reader.features``: its shape, where it stands against the question's words); the lead model
+   says whether the best is right often enough to lead with; the question model whether to answer at all.
 
 >>> reader = Reader(assistant.index)                                       # doctest: +SKIP
 >>> reading = reader.read("谅山省2023年进出口总额是多少？", retrieval)       # doctest: +SKIP
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.reader.candidates import SpanCandidate
 from rag.reader.features import (
     QuestionTerms,
     SentenceCandidate,
@@ -22,13 +30,15 @@ from rag.reader.features import (
     question_terms,
     sentence_candidates,
     sentence_features,
-    span_choices,
     span_features,
 )
 from rag.reader.model import ReaderModel, default_model
 from rag.reader.questions import QuestionInfo, analyze_question
+from rag.reader.reader_features import question_reader_row, span_reader_rows
+from rag.reader.span_reader import SentenceSpans, SpanReader, default_span_reader
 
-TOP_SENTENCES = 3  # spans are looked for in this many of the best sentences
+TOP_SENTENCES = 3  # the span reader reads this many of the best sentences
+SPANS_PER_SENTENCE = 3  # and proposes this many spans in each
 
 
 @dataclass
@@ -39,6 +49,7 @@ class Reading:
     spans: list[SpanChoice]  # best first, each with its share of the span model's softmax
     answerable: float  # probability that the passages answer the question
     lead: float = 0.0  # probability that the best span is right (CMRC F1 >= 0.5)
+    readings: list[SentenceSpans] | None = None  # the span reader's, for the best sentences in order
 
 
 def softmax(scores) -> np.ndarray:
@@ -65,10 +76,30 @@ def score_spans(spans: list[SpanChoice], scores) -> None:
     spans.sort(key=lambda c: -c.score)
 
 
+def read_spans(info: QuestionInfo, terms: QuestionTerms, top: list[SentenceCandidate],
+               readings: list[SentenceSpans], retrieval) -> tuple[list[SpanChoice], np.ndarray]:
+    """The spans the span reader proposed in ``top`` (the best sentences, in order) with their rows of
+    ``SPAN_FEATURES`` followed by ``READER_SPAN_FEATURES``."""
+    guesses, reader_rows = span_reader_rows(readings)
+    spans = [SpanChoice(SpanCandidate(g.text, g.start, g.end, -1, -1, "reader"), top[g.sentence], row=i)
+             for i, g in enumerate(guesses)]
+    ranks = {s.sentence_id: r for r, s in enumerate(top)}
+    return spans, np.hstack([span_features(info, terms, spans, ranks, retrieval), reader_rows])
+
+
+def question_row(info: QuestionInfo, terms: QuestionTerms, sentences: list[SentenceCandidate],
+                 spans: list[SpanChoice], readings: list[SentenceSpans], retrieval, index, lead: float,
+                 X_span: np.ndarray) -> np.ndarray:
+    """The question model's row: ``QUESTION_FEATURES`` followed by ``READER_QUESTION_FEATURES``."""
+    base = question_features(info, terms, sentences, spans, retrieval, index, lead, X_span)
+    return np.hstack([base, question_reader_row(readings)[None, :]])
+
+
 class Reader:
-    def __init__(self, index, model: ReaderModel | None = None):
+    def __init__(self, index, model: ReaderModel | None = None, span_reader: SpanReader | None = None):
         self.index = index
         self.model = model or default_model()
+        self.span_reader = span_reader or default_span_reader()
 
     def read(self, question: str, retrieval) -> Reading:
         index, model = self.index, self.model
@@ -79,11 +110,10 @@ class Reader:
             return Reading(info, terms, [], [], 0.0)
         score_sentences(sentences, model.sentence.predict(sentence_features(info, terms, sentences, retrieval, index)))
         top = sentences[:TOP_SENTENCES]
-        spans = span_choices(top)
-        ranks = {s.sentence_id: r for r, s in enumerate(top)}
-        X_span = span_features(info, terms, spans, ranks, retrieval)
+        readings = self.span_reader.read(question, [s.text for s in top], keep=SPANS_PER_SENTENCE)
+        spans, X_span = read_spans(info, terms, top, readings, retrieval)
         score_spans(spans, model.span.predict(X_span))
         lead = float(model.lead.predict(lead_features(spans, X_span))[0]) if spans else 0.0
-        answerable = float(model.question.predict(question_features(info, terms, sentences, spans, retrieval,
-                                                                    index, lead, X_span))[0])
-        return Reading(info, terms, sentences, spans, answerable, lead)
+        answerable = float(model.question.predict(question_row(info, terms, sentences, spans, readings, retrieval,
+                                                               index, lead, X_span))[0])
+        return Reading(info, terms, sentences, spans, answerable, lead, readings)
