@@ -9,7 +9,7 @@ with vectors from a stand-in embedder (random unit vectors under e5's name), sin
 chunks for real would take hours here and the write path does not care where vectors come from. The
 article added is embedded by the real e5 embedder, timed on its own: the target is "at most 1 s plus the
 embedding of that article's own text". Each measurement runs in a fresh process (the cold case, as
-``rag index``) and in the process that made the index (warm, as the chat page's uploads). Writes its
+``rag index``: the index is read from disk first), twice, with a different article each time. Writes its
 section of docs/benchmarks.md.
 """
 
