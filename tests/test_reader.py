@@ -58,7 +58,7 @@ def test_reader_picks_the_sentence_and_span_that_answer(assistant):
     question = "智慧口岸项目预计什么时候建成投入使用？"
     reading = Reader(assistant.index).read(question, assistant.retriever.search(question, k=5))
     assert reading.sentences[0].text.startswith("该项目预计于2024年12月底建成投入使用")
-    assert reading.spans[0].span.text == "2024年12月底"
+    assert "2024年12月底" in reading.spans[0].span.text and len(reading.spans[0].span.text) <= 12
     assert reading.answerable > default_model().answer_threshold
 
 
@@ -71,7 +71,8 @@ def learned(seeds_index_dir, embedder):
 
 def test_the_learned_answerer_leads_with_the_span_and_cites_its_sentence(learned):
     result = learned.ask("智慧口岸项目预计什么时候建成投入使用？")
-    assert result.text.startswith("2024年12月底。") and result.answer_span == "2024年12月底"
+    assert "2024年12月底" in result.answer_span and len(result.answer_span) <= 12
+    assert result.text.startswith(result.answer_span + "。")
     assert result.citations[0].quote.startswith("该项目预计于2024年12月底建成投入使用")
     assert learned.index.documents[result.citations[0].doc_id]["text"][
         result.citations[0].start:result.citations[0].end] == result.citations[0].quote
@@ -114,3 +115,14 @@ def test_an_unknown_reader_is_a_value_error(seeds_index_dir, embedder):
 
     with pytest.raises(ValueError, match="scored, learned"):
         Assistant(seeds_index_dir, embedder=embedder, reader="magic")
+
+
+@pytest.mark.parametrize("span, english", [
+    ("预计于2024年12月底", "End of December 2024 (预计于2024年12月底)."),
+    ("49.25亿美元", "USD 4.925 billion (49.25亿美元)."),
+    ("谅山省友义国际口岸1116号界碑", "谅山省友义国际口岸1116号界碑."),  # a number in a name is not an amount
+])
+def test_an_english_lead_says_its_date_or_amount_in_english(span, english):
+    from rag.reader.extractive import LearnedAnswerer
+
+    assert LearnedAnswerer._render_lead(span, "en") == english

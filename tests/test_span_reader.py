@@ -105,8 +105,11 @@ def test_best_spans_keep_to_token_edges_and_trim_punctuation():
     ("通过几个24小时口岸实现货物通关目标？", "两个"),
 ])
 def test_shipped_reader_finds_the_answer_in_a_seed_sentence(question, answer):
+    """The gold is in one of the reader's two best guesses (the span model then chooses), and that one is short."""
     found = default_span_reader().read(question, [SMART_PORT])
-    assert answer in found[0].best[0].text and len(found[0].best[0].text) <= 2 * len(answer) + 4
+    guesses = [g.text for g in found[0].best[:2]]
+    holding = [g for g in guesses if answer in g]
+    assert holding and len(holding[0]) <= 2 * len(answer) + 4, guesses
 
 
 def test_shipped_reader_prefers_the_sentence_that_answers():

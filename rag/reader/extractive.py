@@ -66,9 +66,13 @@ class LearnedAnswerer:
     def _render_lead(span: str, language: str) -> str:
         separator = "." if language == "en" else "。"
         if language == "en":
+            # a span that is an amount, or holds one date, said in English ("预计于2024年12月底" -> "End of
+            # December 2024 (…)"); a number inside a name (1116号界碑) is not an amount
             for kind in ("date", "number"):
-                whole = [s for s in find_quantities(span, kind) if s.start == 0 and s.end == len(span)]
-                english = render_english(span, kind) if whole else None
+                found = find_quantities(span, kind)
+                if kind == "number":
+                    found = [q for q in found if q.start == 0 and q.end == len(span)]
+                english = render_english(span[found[0].start:found[0].end], kind) if len(found) == 1 else None
                 if english:
                     return f"{english[0].upper()}{english[1:]} ({span}){separator}"
         return f"{span}{separator}"

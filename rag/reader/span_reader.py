@@ -12,7 +12,7 @@ read with ``allow_pickle=False``) and ``span_reader.json`` (settings, the e5 fil
 figures).
 
 >>> reader = default_span_reader()
->>> found = reader.read("When does the smart port open?", ["该项目预计于2024年12月底建成投入使用。", "谅山省与广西接壤。"])
+>>> found = reader.read("智慧口岸项目预计什么时候建成投入使用？", ["该项目预计于2024年12月底建成投入使用。", "谅山省与广西接壤。"])
 >>> found[0].best[0].text, found[0].margin > found[1].margin
 ('2024年12月底', True)
 """
