@@ -152,7 +152,7 @@ class ArticleIndex:
 
         try:
             with layout.writer_lock(index_dir):
-                read_live(index_dir)  # carries it over
+                read_live(index_dir, carry_over=True)
             return True
         except (OSError, IndexLockedError):
             return False

@@ -95,7 +95,9 @@ class Live:
         return self.manifest["documents"]
 
 
-def read_live(index_dir: Path) -> Live | None:
+def read_live(index_dir: Path, *, carry_over: bool = False) -> Live | None:
+    """The live generation's manifest, or None for no index. ``carry_over`` (only for a caller holding the
+    writer's lock) rewrites an index of format 2 as format 3 first; without it such an index is refused."""
     if not layout.exists(index_dir):
         return None
     generation = layout.live_generation(index_dir)
@@ -105,7 +107,7 @@ def read_live(index_dir: Path) -> Live | None:
         from rag.errors import CorruptIndexError
 
         raise CorruptIndexError(index_dir, f"manifest unreadable: {exc}") from exc
-    if manifest.get("format_version") == 2:  # one folder per generation: carried over, nothing embedded again
+    if manifest.get("format_version") == 2 and carry_over:  # one folder per generation: nothing embedded again
         from rag.index.upgrade import upgrade_format_2
 
         upgrade_format_2(index_dir, generation, manifest)
@@ -155,7 +157,7 @@ def update_index(
     index_dir = Path(index_dir)
     report = IndexReport()
     with layout.writer_lock(index_dir):
-        live = None if rebuild else read_live(index_dir)
+        live = None if rebuild else read_live(index_dir, carry_over=True)
         name = embedder_name(embedder)
         if live is not None and live.manifest["embedder"] != name:
             raise EmbedderMismatchError(index_dir, live.manifest["embedder"], name)
@@ -246,7 +248,7 @@ def remove_documents(doc_ids, index_dir, embedder, *, progress: bool = False) ->
     index_dir = Path(index_dir)
     report = IndexReport()
     with layout.writer_lock(index_dir):
-        live = read_live(index_dir)
+        live = read_live(index_dir, carry_over=True)
         if live is None:
             from rag.errors import IndexNotFoundError
 
