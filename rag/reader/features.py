@@ -27,7 +27,7 @@ from rag.quantities import find_quantities, is_money
 from rag.injection import looks_like_instructions
 from rag.lexical import tokenize
 from rag.lexical import Word, tag_words
-from rag.reader.candidates import SpanCandidate, enumerate_spans
+from rag.reader.candidates import SpanCandidate
 from rag.reader.questions import KINDS, QuestionInfo
 from rag.reader.reader_features import READER_QUESTION_FEATURES, READER_SPAN_FEATURES
 
@@ -329,13 +329,6 @@ def _position(index, sentence_id: int) -> float:
 
 
 # ---- spans ----------------------------------------------------------------------------------------
-def span_choices(sentences: list[SentenceCandidate]) -> list[SpanChoice]:
-    choices = [SpanChoice(span, s) for s in sentences for span in enumerate_spans(s.text, tag_words(s.text))]
-    for i, c in enumerate(choices):
-        c.row = i
-    return choices
-
-
 def span_features(question: QuestionInfo, terms: QuestionTerms, choices: list[SpanChoice],
                   sentence_rank: dict[int, int], retrieval) -> np.ndarray:
     """One row of ``SPAN_FEATURES`` per span choice."""
@@ -630,4 +623,4 @@ def _alignment_of(spans: list[SpanChoice], X_span: np.ndarray | None) -> list[fl
 __all__ = ["SENTENCE_FEATURES", "SPAN_FEATURES", "SPAN_MODEL_FEATURES", "LEAD_FEATURES", "QUESTION_FEATURES",
            "QUESTION_MODEL_FEATURES", "SentenceCandidate",
            "SpanChoice", "QuestionTerms", "question_terms", "sentence_candidates", "sentence_features",
-           "span_choices", "span_features", "lead_features", "question_features"]
+           "span_features", "lead_features", "question_features"]
