@@ -30,8 +30,8 @@ def test_numpy_trees_predict_what_lightgbm_predicts(tmp_path, objective):
 
 def test_the_shipped_model_loads_with_its_thresholds():
     model = default_model()
-    assert 0 < model.answer_threshold < 1 and 0 < model.lead_threshold <= 1
-    assert set(model.info["figures"]) == {"training_fold", "held_out_fold"}
+    assert all(0 < model.answer_threshold(lang) < 1 and 0 < model.lead_threshold(lang) <= 1 for lang in ("en", "zh"))
+    assert {"training_fold", "held_out_fold"} <= set(model.info["figures"])
 
 
 def test_a_model_trained_on_other_features_is_refused_with_how_to_retrain(tmp_path):
@@ -59,7 +59,7 @@ def test_reader_picks_the_sentence_and_span_that_answer(assistant):
     reading = Reader(assistant.index).read(question, assistant.retriever.search(question, k=5))
     assert reading.sentences[0].text.startswith("该项目预计于2024年12月底建成投入使用")
     assert "2024年12月底" in reading.spans[0].span.text and len(reading.spans[0].span.text) <= 12
-    assert reading.answerable > default_model().answer_threshold
+    assert reading.answerable > default_model().answer_threshold("zh")
 
 
 @pytest.fixture(scope="module")

@@ -45,10 +45,10 @@ class LearnedAnswerer:
     def answer(self, question: str, retrieval) -> Answer:
         reading = Reader(self.index, self.model).read(question, retrieval)
         language = retrieval.language
-        if not reading.sentences or reading.answerable < self.model.answer_threshold:
+        if not reading.sentences or reading.answerable < self.model.answer_threshold(language):
             return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
                           passages=retrieval.passages, language=language, confidence=_confidence(reading))
-        lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold else None
+        lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold(language) else None
         first = lead.sentence if lead else None
         if first is None and reading.spans and self.model.quote_span_sentence:
             first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with

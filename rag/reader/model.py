@@ -25,8 +25,8 @@ class ReaderModel:
     span: TreeEnsemble
     lead: TreeEnsemble
     question: TreeEnsemble
-    lead_threshold: float  # give the best span as the lead from this lead-model probability on
-    answer_threshold: float  # answer (rather than refuse) from this probability on
+    lead_thresholds: dict[str, float]  # by question language: lead with the best span from this lead probability on
+    answer_thresholds: dict[str, float]  # by question language: answer (rather than refuse) from this probability on
     second_quote_ratio: float  # quote a second sentence when its probability is this share of the first's
     quote_span_sentence: bool  # without a lead, quote the best span's sentence first (else the best sentence)
     info: dict
@@ -48,9 +48,24 @@ class ReaderModel:
                 raise RuntimeError(f"The reader's {name} model was trained on other features than this code "
                                    f"computes; retrain it with: python scripts/train_reader.py")
         thresholds = info["thresholds"]
-        return cls(models["sentence"], models["span"], models["lead"], models["question"], thresholds["lead"],
-                   thresholds["answer"], thresholds["second_quote_ratio"], bool(thresholds["quote_span_sentence"]),
-                   info)
+        return cls(models["sentence"], models["span"], models["lead"], models["question"],
+                   _by_language(thresholds["lead"]), _by_language(thresholds["answer"]),
+                   thresholds["second_quote_ratio"], bool(thresholds["quote_span_sentence"]), info)
+
+    def answer_threshold(self, language: str) -> float:
+        """Answer a question in ``language`` ("en", "zh") from this answerability probability on."""
+        return self.answer_thresholds.get(language, self.answer_thresholds["zh"])
+
+    def lead_threshold(self, language: str) -> float:
+        """Lead with the best span for a question in ``language`` from this lead probability on."""
+        return self.lead_thresholds.get(language, self.lead_thresholds["zh"])
+
+
+def _by_language(threshold) -> dict[str, float]:
+    """A threshold per question language (a model trained before they were chosen per language has one for both)."""
+    if isinstance(threshold, dict):
+        return {language: float(value) for language, value in threshold.items()}
+    return {"en": float(threshold), "zh": float(threshold)}
 
 
 @functools.lru_cache(maxsize=1)
