@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   rag ask "谅山省2023年进出口总额是多少？" --json
   rag ask "When does the smart port open?" --llm openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5
   rag ask "When does the smart port open?" --llm llamacpp --model-path ./model.gguf
+  rag serve --port 8000      # OpenAI-compatible API: base_url http://127.0.0.1:8000/v1, model rag-news-qa
 """
 LLM_HELP = """language model (optional): answers are extractive unless --llm or RAG_LLM names a model.
 The model's answer is checked against the passages; if it is not supported, or the model fails,
@@ -97,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="let visitors remove any article under Articles (off by default: a visitor removes "
                              "only what their own browser session added)")
     add_llm_arguments(p_chat)
+
+    p_serve = sub.add_parser("serve", help="serve an OpenAI-compatible API",
+                             description="Serve the assistant as an OpenAI-compatible API: POST /v1/chat/completions "
+                                         "(plain and streamed), GET /v1/models, POST /v1/ask (the Answer JSON), "
+                                         "GET /v1/documents. Point any OpenAI client at http://HOST:PORT/v1 with "
+                                         "the model 'rag-news-qa'.")
+    p_serve.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
+    p_serve.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1); any other needs an API key in $RAG_API_KEY")
+    p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p_serve.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
+    add_llm_arguments(p_serve)
+    add_reader_argument(p_serve)
 
     p_remove = sub.add_parser("remove", help="remove articles from an index by id",
                               description="Remove articles from an index by document id (as `rag ask --json` and "
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return {"index": _index, "ask": _ask, "chat": _chat, "eval": _eval, "schema": _schema,
+        return {"index": _index, "ask": _ask, "chat": _chat, "serve": _serve, "eval": _eval, "schema": _schema,
                 "remove": _remove}[args.command](args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -312,6 +326,24 @@ def _chat(args) -> int:
     index_dir = args.index or ensure_default_index(progress=True)
     serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm, allow_custom_llm=args.allow_custom_llm,
           allow_remove=args.allow_remove, page_key=page_key)
+    return 0
+
+
+def _serve(args) -> int:
+    import os
+
+    from rag.assistant import ensure_default_index
+    from rag.exposure import check_exposure
+    from rag.server import serve
+
+    api_key = os.environ.get("RAG_API_KEY") or None
+    check_exposure(args.host, api_key, key_variable="RAG_API_KEY",
+                   how="clients then send it as their API key")  # before any index is built
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, got {args.k}")
+    llm = llm_choice(args)
+    index_dir = args.index or ensure_default_index(progress=True)
+    serve(index_dir, host=args.host, port=args.port, k=args.k, llm=llm, reader=args.reader, api_key=api_key)
     return 0
 
 

@@ -323,15 +323,14 @@ def without_paths(message: str) -> str:
     return re.sub(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:]+)+[/\\]([^/\\\s:]+)", r"\1", message)
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PAGE_USER = "rag"
 
 
 def check_exposure(host: str, page_key: str | None) -> None:
     """Refuse to listen beyond loopback without a page key (``ValueError`` says how to set one)."""
-    if host not in LOOPBACK and not page_key:
-        raise ValueError(f"Serving on {host} lets anyone on the network use the page: set a key for it first "
-                         f"(RAG_PAGE_KEY=...; visitors then sign in as '{PAGE_USER}' with that key).")
+    from rag.exposure import check_exposure as check
+
+    check(host, page_key, key_variable="RAG_PAGE_KEY", how=f"visitors then sign in as '{PAGE_USER}' with that key")
 
 
 def serve(index_dir=None, *, host: str = "127.0.0.1", port: int = 7860, k: int = 5, llm=None,
