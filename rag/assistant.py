@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.errors import EmbedderMismatchError, RagError
+from rag.filters import Filters
 from rag.schema import Answer
 
 MAX_QUESTION_TOKENS = 256
@@ -237,23 +238,27 @@ class Assistant:
 
     # ---- asking -----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, history: list[str] | None = None,
-            llm=None) -> Answer:
+            llm=None, date_from=None, date_to=None, source=None) -> Answer:
         """Answer ``question`` from the indexed articles, with citations.
 
         ``history`` holds the user's earlier questions in this conversation, oldest first;
         a follow-up such as "And exports?" is retrieved together with the previous one.
         ``llm`` overrides the assistant's answerer for this question (same values as in the
         constructor; ``"extractive"`` forces the offline answerer).
-        Raises ``ValueError`` for an empty question; a question longer than
+        ``date_from`` / ``date_to`` (YYYY-MM-DD, YYYY-MM or YYYY, both included) and ``source`` (the folder
+        label a document was indexed from, e.g. ``"seeds"``; comma-separated for several) limit the
+        documents answers may come from (``rag.filters``); ``Answer.notes`` says so.
+        Raises ``ValueError`` for an empty question or a bad filter; a question longer than
         256 tokens is cut, and ``Answer.notes`` says so.
         """
         result = None
-        for part in self._generate(question, k=k, history=history, llm=llm):
+        for part in self._generate(question, k=k, history=history, llm=llm,
+                                   filters=Filters.of(date_from=date_from, date_to=date_to, source=source)):
             result = part
         return result
 
     def stream(self, question: str, *, k: int | None = None, history: list[str] | None = None,
-               llm=None) -> Iterator[str | Answer]:
+               llm=None, date_from=None, date_to=None, source=None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is produced; the last item is the finished ``Answer``.
 
         With a language model the pieces are the model's text as it arrives; the final ``Answer``
@@ -264,7 +269,8 @@ class Assistant:
         ...     print(part if isinstance(part, str) else "\\n" + str(len(part.citations)) + " citations")
         """
         streamed = False
-        for part in self._generate(question, k=k, history=history, llm=llm):
+        filters = Filters.of(date_from=date_from, date_to=date_to, source=source)
+        for part in self._generate(question, k=k, history=history, llm=llm, filters=filters):
             if isinstance(part, str):
                 streamed = True
                 yield part
@@ -273,7 +279,7 @@ class Assistant:
                 yield from _pieces(part.text)
             yield part
 
-    def _generate(self, question, *, k, history, llm) -> Iterator[str | Answer]:
+    def _generate(self, question, *, k, history, llm, filters: Filters) -> Iterator[str | Answer]:
         from rag.conversation import context_helps, merged_question
         from rag.generation import LLMAnswerer
 
@@ -281,15 +287,18 @@ class Assistant:
         question, notes = prepare_question(question)
         model = self.llm if llm is None else self._resolve_llm(llm)
         retriever, extractive = self._pipeline
+        keep = filters.allows if filters else None
+        if filters:
+            notes.append(f"Answered from {filters.describe()} only.")
         t0 = time.perf_counter()
         standalone = question
-        retrieval = retriever.search(question, k=k or self.k)
+        retrieval = retriever.search(question, k=k or self.k, keep=keep)
         retrieve_ms = round((time.perf_counter() - t0) * 1000, 2)
         # A question that cannot stand alone is read with the previous one when that retrieves better.
         merged = merged_question(question, history)
         if merged is not None:
             t = time.perf_counter()
-            with_context = retriever.search(merged, k=k or self.k)
+            with_context = retriever.search(merged, k=k or self.k, keep=keep)
             retrieve_ms = round(retrieve_ms + (time.perf_counter() - t) * 1000, 2)
             if context_helps(retrieval, with_context, retriever.index):
                 standalone, retrieval = merged, with_context

@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--index", metavar="DIR", help="index folder (default: built from the bundled seeds)")
     p_ask.add_argument("-k", type=int, default=5, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    add_filter_arguments(p_ask)
     add_llm_arguments(p_ask)
     add_reader_argument(p_ask)
 
@@ -125,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 ANSWERERS = ("extractive", "openai", "llamacpp")
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters", "answer only from some documents (rag.filters)")
+    group.add_argument("--from", dest="date_from", metavar="DATE",
+                       help="documents dated on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY); undated ones are left out")
+    group.add_argument("--to", dest="date_to", metavar="DATE", help="documents dated on or before DATE")
+    group.add_argument("--source", metavar="LABEL[,LABEL]",
+                       help="documents indexed from these folders (the first part of a document id: seeds, uploads…)")
 
 
 def add_reader_argument(parser: argparse.ArgumentParser) -> None:
@@ -263,12 +273,16 @@ def _schema(args) -> int:
 def _ask(args) -> int:
     from rag.assistant import Assistant, ensure_default_index, prepare_question
 
+    from rag.filters import Filters
+
     question, _ = prepare_question(args.question)  # fail fast, before loading anything
     if args.k < 1:
         raise ValueError(f"-k must be at least 1, got {args.k}")
+    Filters.of(date_from=args.date_from, date_to=args.date_to, source=args.source)
     llm = llm_choice(args)  # a bad model setting fails before any index is built
     index_dir = args.index or ensure_default_index(progress=True)
-    result = Assistant(index_dir, k=args.k, llm=llm, reader=args.reader).ask(args.question)
+    result = Assistant(index_dir, k=args.k, llm=llm, reader=args.reader).ask(
+        args.question, date_from=args.date_from, date_to=args.date_to, source=args.source)
     for note in result.notes:
         print(f"{'warning' if result.fallback else 'note'}: {note}", file=sys.stderr)
     if args.json:

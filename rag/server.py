@@ -7,9 +7,11 @@
   its ``[n]`` markers and ends with a "Sources" list, so that clients which keep only the text (LangChain,
   chat front ends) keep the citations too; ``citations_in_text: false`` leaves that list out. The response
   (and, streaming, its last chunk) also carries ``citations``: ``n, doc_id, title, date, quote, start, end,
-  url`` (``url`` when known), and ``rag``: the whole Answer's refusal, lead and notes.
+  url`` (``url`` when known), and ``rag``: the whole Answer's refusal, lead and notes. Optional fields:
+  ``k`` (passages), ``date_from`` / ``date_to`` / ``source`` (which documents may answer: ``rag.filters``).
 - ``GET /v1/models``: the one model, ``rag-news-qa``.
-- ``POST /v1/ask``: ``{"question": ..., "history": [...], "k": 5}`` → the Answer's JSON (``rag schema``).
+- ``POST /v1/ask``: ``{"question": ..., "history": [...], "k": 5, "date_from": ..., "date_to": ..., "source": ...}``
+  → the Answer's JSON (``rag schema``).
 - ``GET /v1/documents``: the indexed documents.
 
 With ``RAG_API_KEY`` set every request needs ``Authorization: Bearer <key>``; without one the server only
@@ -129,6 +131,18 @@ def _k_of(body: dict) -> int | None:
     return k
 
 
+def _filters_of(body: dict) -> dict:
+    """The request's ``date_from``, ``date_to`` and ``source``, checked (``rag.filters``)."""
+    from rag.filters import Filters
+
+    given = {name: body.get(name) for name in ("date_from", "date_to", "source")}
+    try:
+        Filters.of(**given)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    return given
+
+
 def create_app(assistant, *, api_key: str | None = None) -> FastAPI:
     """The API over ``assistant`` (a ``rag.Assistant``); ``api_key`` guards every route when given."""
     app = FastAPI(title="rag-news-qa", description=__doc__.split("\n\n")[0], version="1")
@@ -178,21 +192,21 @@ def create_app(assistant, *, api_key: str | None = None) -> FastAPI:
         history = body.get("history") or []
         if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
             raise RequestError("'history' must be a list of earlier questions")
-        k = _k_of(body)
-        answer = await run_in_threadpool(assistant.ask, question, k=k, history=history)
+        k, filters = _k_of(body), _filters_of(body)
+        answer = await run_in_threadpool(assistant.ask, question, k=k, history=history, **filters)
         return answer.to_dict()
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
         body = read_body(await request.body())
         question, history = question_and_history(body.get("messages"))
-        k = _k_of(body)
+        k, filters = _k_of(body), _filters_of(body)
         with_sources = body.get("citations_in_text", True) is not False
         model = body.get("model") or MODEL_ID
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if not body.get("stream"):
-            answer = await run_in_threadpool(assistant.ask, question, k=k, history=history)
+            answer = await run_in_threadpool(assistant.ask, question, k=k, history=history, **filters)
             content = answer.text + (sources_text(answer) if with_sources else "")
             return {"id": completion_id, "object": "chat.completion", "created": created, "model": model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
@@ -200,7 +214,7 @@ def create_app(assistant, *, api_key: str | None = None) -> FastAPI:
                     "usage": _usage(question, content), "citations": citation_dicts(answer),
                     "rag": answer_extras(answer)}
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        parts = assistant.stream(question, k=k, history=history)
+        parts = assistant.stream(question, k=k, history=history, **filters)
         first = await run_in_threadpool(next, parts)  # a bad question fails here, before the stream starts
 
         def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:

@@ -133,6 +133,20 @@ def test_concurrent_api_clients_get_their_own_answers(server):
             assert gold in result["text"] and result["citations"], (question, result["text"])
 
 
+def test_the_date_filter_in_the_settings_limits_the_articles(page):
+    open_settings(page)
+    try:
+        page.locator("#filter-from input, #filter-from textarea").first.fill("2024")
+        answer = _ask(page, "When does the smart port open?")
+        assert "The articles do not say" in answer
+        assert "2024-01-01 or later" in page.locator("#sources").inner_text()
+        page.locator("#filter-from input, #filter-from textarea").first.fill("soon")
+        assert "date_from must be a date" in _ask(page, "When does the smart port open?")
+    finally:
+        page.locator("#filter-from input, #filter-from textarea").first.fill("")
+    assert "December 2024" in _ask(page, "When does the smart port open?")
+
+
 def test_visitors_cannot_point_the_server_at_a_url(page):
     open_settings(page)
     assert page.locator("#answer-with").inner_text().split() == ["Answer", "with", "Extractive", "(offline,",

@@ -116,7 +116,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
     def removable_ids(mine: list[str]) -> list[str]:
         return [d["doc_id"] for d in assistant.documents()] if allow_remove else mine
 
-    def respond(message: str, history: list[dict], k: int, mode: str, base_url: str, model: str, api_key: str):
+    def respond(message: str, history: list[dict], k: int, mode: str, base_url: str, model: str, api_key: str,
+                date_from: str = "", date_to: str = "", source: str = ""):
         message = (message or "").strip()
         if not message:
             gr.Info("Type a question about the articles first.")
@@ -131,7 +132,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
         yield history, gr.skip(), ""
         try:
             llm = choose_llm(assistant, mode, base_url, model, api_key, allow_custom_llm=allow_custom_llm)
-            for part in assistant.stream(message, k=int(k), history=previous, llm=llm):
+            for part in assistant.stream(message, k=int(k), history=previous, llm=llm, date_from=date_from or None,
+                                         date_to=date_to or None, source=source or None):
                 if isinstance(part, str):
                     history[-1]["content"] += as_text(part)
                     yield history, gr.skip(), ""
@@ -172,8 +174,9 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
         message, mine_now = remove_article_for(assistant, doc_id, mine, any_article=allow_remove)
         return message, _documents_table(assistant), mine_now, gr.update(choices=removable_ids(mine_now), value=None)
 
-    def ask_api(question: str, k: int = 5) -> dict:
-        """Answer a question; returns the Answer as JSON (text, citations, refused, passages, timings)."""
+    def ask_api(question: str, k: int = 5, date_from: str = "", date_to: str = "", source: str = "") -> dict:
+        """Answer a question; returns the Answer as JSON (text, citations, refused, passages, timings).
+        ``date_from``, ``date_to`` and ``source`` limit the articles it may come from (``rag.filters``)."""
         try:
             k = int(k)
         except (TypeError, ValueError):
@@ -181,7 +184,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
         if not 1 <= k <= MAX_K:
             raise gr.Error(f"k must be from 1 to {MAX_K}, got {k}")
         try:
-            return assistant.ask(question, k=k).to_dict()
+            return assistant.ask(question, k=k, date_from=date_from or None, date_to=date_to or None,
+                                 source=source or None).to_dict()
         except ValueError as exc:  # an empty question, and the like: the caller reads why
             raise gr.Error(without_paths(str(exc))) from None
 
@@ -221,6 +225,12 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
                                        elem_id="llm-model")
                     api_key = gr.Textbox(value="", type="password", label="Your API key for it (optional)",
                                          visible=allow_custom_llm, elem_id="llm-key")
+                    gr.Markdown("Answer only from articles dated within (YYYY-MM-DD, YYYY-MM or YYYY; undated "
+                                "articles are then left out) and indexed from these folders (seeds, uploads…):")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From", placeholder="2024-01", elem_id="filter-from")
+                        date_to = gr.Textbox(label="To", placeholder="2024-12-31", elem_id="filter-to")
+                        source = gr.Textbox(label="Source", placeholder="seeds", elem_id="filter-source")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), label="Sources", elem_id="sources")
                 article = gr.HTML("", label="Article", elem_id="article-viewer")
@@ -243,7 +253,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
             status = gr.Markdown(elem_id="upload-status")
             documents = gr.Dataframe(_documents_table(assistant), headers=["document", "title", "date", "chunks"],
                                      interactive=False, elem_id="documents")
-        message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key], [chatbot, sources, message],
+        message.submit(respond, [message, chatbot, k, mode, base_url, model, api_key, date_from, date_to, source],
+                       [chatbot, sources, message],
                        api_visibility="private")
         add_button.click(add_articles, [upload, mine], [status, documents, upload, mine, removable],
                          api_visibility="private")
