@@ -233,8 +233,97 @@ def decode_bytes(data: bytes) -> str:
     return str(best)
 
 
+MAX_EXTRACTED_ELEMENTS = 20_000  # a news page has a few thousand; beyond this the page is read whole (below)
+MIN_MAIN_CHARS = 20  # main text shorter than this is taken for a miss, and the page is read whole
+_RELATED_BLOCK = re.compile(r"relat|xiangguan|tuijian|recommend|more-?news|read-?more", re.I)
+
+
+def web_page_text(html: str) -> tuple[str, str | None, str | None]:
+    """A web page's article: its main text (trafilatura: navigation, cookie banners, share bars, footers and
+    sidebars left out), then its related-news links after a "相关新闻" line, so that they stay searchable as
+    ``section="related"`` (``rag.cleaning``); its title and date (trafilatura's, which reads meta tags, JSON-LD
+    and the text; else the page's own ``<h1>``/``<title>`` and date meta tags). Returns ``(text, title, date)``.
+
+    A page trafilatura finds no main text in, or one too large or too deep to hand it, is read whole by
+    ``html_to_text``. Plain-text scrapes (``.txt``, like the seeds) never come here.
+
+    >>> page = ("<html><head><title>T</title></head><body><ul class='nav'><li><a href='/'>首页</a></li></ul>"
+    ...         "<article><h1>智慧口岸</h1><p>该项目预计于2024年12月底建成投入使用，旨在实现货物通关“不等待”。</p></article>"
+    ...         "<div class='related'><a href='/1'>谅山省推进边境经济区建设</a></div></body></html>")
+    >>> text, title, date = web_page_text(page)
+    >>> print(text)
+    智慧口岸
+    <BLANKLINE>
+    该项目预计于2024年12月底建成投入使用，旨在实现货物通关“不等待”。
+    <BLANKLINE>
+    相关新闻
+    谅山省推进边境经济区建设
+    >>> title
+    '智慧口岸'
+    """
+    import lxml.etree
+    import lxml.html
+
+    if _HUGE_TAG.search(html):
+        return html_to_text(html)
+    parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True, remove_pis=True)
+    root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
+    if root is None or any("Excessive depth" in error.message for error in parser.error_log):
+        return html_to_text(html)
+    if sum(1 for _ in root.iter()) > MAX_EXTRACTED_ELEMENTS:
+        return html_to_text(html)
+    related = _related_links(root)
+    own_title, own_date = _first_text(root, "h1") or _first_text(root, "title"), _meta_date(root)
+    import trafilatura
+
+    found = trafilatura.bare_extraction(root, with_metadata=True, include_comments=False, include_tables=True,
+                                        favor_precision=True)
+    main = (found.text or "").strip() if found is not None else ""
+    if len(main) < MIN_MAIN_CHARS:
+        return html_to_text(html)
+    paragraphs = [line.strip() for line in main.split("\n") if line.strip()]
+    text = "\n\n".join(paragraphs)
+    if related:
+        text += "\n\n相关新闻\n" + "\n".join(related)
+    date = parse_date(found.date[:10]) if found.date else None
+    return text, found.title or own_title, date or own_date
+
+
+def _related_links(root) -> list[str]:
+    """The link texts of the page's related-news blocks: an element whose class or id says so ("related",
+    "xiangguan", "recommend"…), or whose heading is a related-news marker ("相关新闻", "Related")."""
+    from rag.cleaning import RELATED_MARKERS
+
+    blocks = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        marks = f"{element.get('class', '')} {element.get('id', '')}"
+        if _RELATED_BLOCK.search(marks):
+            blocks.append(element)
+        elif element.tag in ("h2", "h3", "h4", "h5") and element.text_content().strip().strip(":：").lower() in RELATED_MARKERS:
+            if element.getparent() is not None:
+                blocks.append(element.getparent())
+    out: list[str] = []
+    for block in blocks:
+        for link in block.iter("a"):
+            text = " ".join(link.text_content().split())
+            if len(text) >= 4 and text not in out:
+                out.append(text)
+    return out[:30]
+
+
+def _meta_date(root) -> str | None:
+    for attribute, value in (("property", "article:published_time"), ("name", "date"), ("name", "pubdate")):
+        content = next((m.get("content") for m in root.iter("meta") if m.get(attribute) == value), None)
+        if content:
+            return parse_date(content[:10])
+    return None
+
+
 def html_to_text(html: str) -> tuple[str, str | None, str | None]:
-    """Reduce an HTML page to text; return ``(text, title, date)``. Scripts, styles and the head are dropped.
+    """Reduce an HTML page to text, all of it; return ``(text, title, date)``. Scripts, styles and the head are
+    dropped. (``web_page_text`` keeps only the article; this is its fallback.)
 
     libxml2 (through lxml) parses in C in time linear in the page: 5 MB of hostile markup (unclosed comments,
     a million unclosed tags) takes well under a second (``bench/redteam.py``). A page nested deeper than
@@ -257,13 +346,7 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
     if root is None:
         return "", None, None
     title = _first_text(root, "h1") or _first_text(root, "title")
-    date = None
-    for attribute, value in (("property", "article:published_time"), ("name", "date"), ("name", "pubdate")):
-        content = next((m.get("content") for m in root.iter("meta") if m.get(attribute) == value), None)
-        if content:
-            date = parse_date(content[:10])
-            break
-    return _text_with_breaks(root), title, date
+    return _text_with_breaks(root), title, _meta_date(root)
 
 
 # a tag 10,000 characters long; each try stops at the next "<" or ">", so the search is linear in the page
@@ -379,7 +462,7 @@ def read_article(source: SourceFile) -> Article:
     title = date = None
     suffix = source.path.suffix.lower()
     if suffix in (".html", ".htm"):
-        text, title, date = html_to_text(text)
+        text, title, date = web_page_text(text)
     elif suffix in (".md", ".markdown"):
         text = markdown_to_text(text)
     cleaned = clean_article(text, title=title, date=date)
