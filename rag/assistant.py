@@ -312,6 +312,7 @@ class Assistant:
 
         def finish(answer: Answer) -> Answer:
             answer.question = question
+            set_pages(answer, retriever.index.documents)
             answer.notes = notes + answer.notes
             total = round((time.perf_counter() - started) * 1000, 2)
             answer.timings = {"retrieve_ms": retrieve_ms, **answer.timings, "total_ms": total}
@@ -326,6 +327,16 @@ class Assistant:
         answerer = LLMAnswerer(config, retriever.index, self.embedder, chat_model=chat_model)
         for part in answerer.stream(question, retrieval, history=history, fallback=extractive_answer):
             yield part if isinstance(part, str) else finish(part)
+
+
+def set_pages(answer: Answer, documents: dict) -> None:
+    """Give each citation of a paged document (a PDF) the page its quote starts on."""
+    import bisect
+
+    for c in answer.citations:
+        pages = (documents.get(c.doc_id) or {}).get("pages")
+        if pages:
+            c.page = bisect.bisect_right(pages, c.start)
 
 
 def prepare_question(question) -> tuple[str, list[str]]:

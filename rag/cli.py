@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p_index = sub.add_parser("index", help="index articles (.txt, .md, .html files or folders)",
+    p_index = sub.add_parser("index", help="index articles (.txt, .md, .html, .pdf, .docx files or folders)",
                              description="Index articles. Re-running embeds only new or changed files and "
                                          "drops files deleted from an indexed folder.")
     p_index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
@@ -292,7 +292,7 @@ def _ask(args) -> int:
     if result.citations:
         print()
         for c in result.citations:
-            where = f"{c.doc_id}, {c.date}" if c.date else c.doc_id
+            where = ", ".join(x for x in (c.doc_id, c.date, f"p. {c.page}" if c.page else None) if x)
             print(f"[{c.n}] {c.title or c.doc_id} ({where}, chars {c.start}–{c.end})")
             print(f"    “{c.quote}”")
     return 0

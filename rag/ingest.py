@@ -1,4 +1,5 @@
-"""Read article files (``.txt``, ``.md``, ``.html``) into LangChain ``Document``s, one per section.
+"""Read article files (``.txt``, ``.md``, ``.html``, ``.pdf``, ``.docx``) into LangChain ``Document``s, one per
+section. A PDF's page breaks are kept (``Article.pages``), so that a citation can say its page.
 
 A document's id is the label of the folder it was indexed from, then its path relative to that
 folder: ``seeds/000_714598442bb43c6e.txt``. A folder's label is its name, made unique within the
@@ -23,7 +24,8 @@ from rag.cleaning import clean_article, parse_date
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+SUPPORTED_TYPES = "use .txt, .md, .html, .pdf or .docx"
 # A news article is rarely over 1 MB; a 50 MB "article" would take hours to embed. Larger files are
 # skipped with a message, before anything is read. RAG_MAX_FILE_MB raises the limit.
 MAX_FILE_BYTES = int(float(os.environ.get("RAG_MAX_FILE_MB", "10")) * 1024 * 1024)
@@ -53,6 +55,7 @@ class Article:
     text: str
     sha256: str
     sections: list[Document]
+    pages: list[int] | None = None  # a PDF's: where each page starts in ``text`` (page 1 first)
 
 
 UPLOADS_LABEL = "uploads"  # the chat page's uploads (INDEX_DIR/uploads) and nothing else
@@ -102,8 +105,8 @@ class RootLabels:
 class Skipped:
     """A file (or folder) that was not indexed, and why.
 
-    >>> str(Skipped(Path("/news/a.pdf"), "unsupported file type (use .txt, .md or .html)"))
-    'skipped /news/a.pdf: unsupported file type (use .txt, .md or .html)'
+    >>> str(Skipped(Path("/news/a.odt"), f"unsupported file type ({SUPPORTED_TYPES})"))
+    'skipped /news/a.odt: unsupported file type (use .txt, .md, .html, .pdf or .docx)'
     """
 
     path: Path
@@ -144,7 +147,7 @@ def find_source_files(paths, labels: RootLabels | None = None) -> tuple[list[Sou
             if not _utf8_name(path, warnings):
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                warnings.append(Skipped(path, "unsupported file type (use .txt, .md or .html)"))
+                warnings.append(Skipped(path, f"unsupported file type ({SUPPORTED_TYPES})"))
                 continue
             parent = path.resolve().parent
             files.append(SourceFile(path.resolve(), f"{labels.label(parent)}/{path.name}", parent))
@@ -458,16 +461,23 @@ def read_article(source: SourceFile) -> Article:
         data = source.path.read_bytes()
     except OSError as exc:
         raise UnreadableFileError(exc.strerror or str(exc)) from exc
-    text = decode_bytes(data)
     title = date = None
+    page_texts = None
     suffix = source.path.suffix.lower()
+    if suffix == ".pdf":
+        page_texts, title, date = pdf_pages(data)
+        text = "\n\n".join(page_texts)
+    elif suffix == ".docx":
+        text, title, date = docx_text(data)
+    else:
+        text = decode_bytes(data)
     if suffix in (".html", ".htm"):
         text, title, date = web_page_text(text)
     elif suffix in (".md", ".markdown"):
         text = markdown_to_text(text)
     cleaned = clean_article(text, title=title, date=date)
     if not cleaned.text.strip():
-        raise UnreadableFileError("no text after cleaning")
+        raise UnreadableFileError("no text layer (a scanned PDF?)" if suffix == ".pdf" else "no text after cleaning")
     words = sum(c.isalnum() for c in cleaned.text)
     if words < MIN_WORD_SHARE * len(cleaned.text):  # Chinese news: ~85% of characters; English: ~80%
         raise UnreadableFileError(f"not article text: only {words / len(cleaned.text):.0%} of its characters are "
@@ -493,7 +503,68 @@ def read_article(source: SourceFile) -> Article:
         text=cleaned.text,
         sha256=hashlib.sha256(data).hexdigest(),
         sections=sections,
+        pages=page_starts(page_texts, cleaned.text) if page_texts else None,
     )
+
+
+def pdf_pages(data: bytes) -> tuple[list[str], str | None, str | None]:
+    """A PDF's text, page by page (pypdf), with its title and creation date from its metadata."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UnreadableFileError("the PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta = reader.metadata
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise UnreadableFileError(f"not a readable PDF ({exc})") from None
+    title = (meta.title or "").strip() if meta else ""
+    created = meta.creation_date if meta else None
+    return pages, title or None, created.strftime("%Y-%m-%d") if created else None
+
+
+def docx_text(data: bytes) -> tuple[str, str | None, str | None]:
+    """A Word document's paragraphs (python-docx), with its title and creation date from its properties."""
+    import io
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnreadableFileError(f"not a readable .docx ({exc})") from None
+    text = "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
+    props = document.core_properties
+    return text, (props.title or "").strip() or None, props.created.strftime("%Y-%m-%d") if props.created else None
+
+
+def page_starts(page_texts: list[str], text: str) -> list[int]:
+    """Where each page begins in the cleaned ``text``: its first line found after the previous page's start
+    (a page whose text the cleaning dropped starts where the next one does).
+
+    >>> page_starts(["第一页\\n内容", "", "第三页"], "第一页\\n内容\\n\\n第三页")
+    [0, 8, 8]
+    """
+    starts: list[int | None] = []
+    at = 0
+    for page in page_texts:
+        first = next((line.strip() for line in page.splitlines() if line.strip()), None)
+        found = text.find(first, at) if first else -1
+        if found >= 0:
+            at = found
+        starts.append(found if found >= 0 else None)
+    out, following = [], len(text)
+    for start in reversed(starts):
+        following = start if start is not None else following
+        out.append(following)
+    out.reverse()
+    out[0] = 0
+    return out
 
 
 def file_sha256(path: Path) -> str:

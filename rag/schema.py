@@ -32,7 +32,8 @@ class Citation:
     """What an ``[n]`` marker in the answer points at.
 
     ``quote`` is a verbatim substring of the source document:
-    ``document_text[start:end] == quote``. ``text`` is the whole passage it was found in.
+    ``document_text[start:end] == quote``. ``text`` is the whole passage it was found in. ``page`` is the
+    page the quote starts on, for a PDF (None otherwise).
     """
 
     n: int
@@ -46,6 +47,7 @@ class Citation:
     start: int
     end: int
     chunk_id: int
+    page: int | None = None
 
 
 @dataclass

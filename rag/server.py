@@ -7,7 +7,7 @@
   its ``[n]`` markers and ends with a "Sources" list, so that clients which keep only the text (LangChain,
   chat front ends) keep the citations too; ``citations_in_text: false`` leaves that list out. The response
   (and, streaming, its last chunk) also carries ``citations``: ``n, doc_id, title, date, quote, start, end,
-  url`` (``url`` when known), and ``rag``: the whole Answer's refusal, lead and notes. Optional fields:
+  page, url`` (``page`` for a PDF, ``url`` when known), and ``rag``: the whole Answer's refusal, lead and notes. Optional fields:
   ``k`` (passages), ``date_from`` / ``date_to`` / ``source`` (which documents may answer: ``rag.filters``).
 - ``GET /v1/models``: the one model, ``rag-news-qa``.
 - ``POST /v1/ask``: ``{"question": ..., "history": [...], "k": 5, "date_from": ..., "date_to": ..., "source": ...}``
@@ -85,7 +85,7 @@ def question_and_history(messages) -> tuple[str, list[str]]:
 def citation_dicts(answer: Answer, urls: dict[str, str] | None = None) -> list[dict]:
     urls = urls or {}
     return [{"n": c.n, "doc_id": c.doc_id, "title": c.title, "date": c.date, "quote": c.quote, "start": c.start,
-             "end": c.end, "url": urls.get(c.doc_id)} for c in answer.citations]
+             "end": c.end, "page": c.page, "url": urls.get(c.doc_id)} for c in answer.citations]
 
 
 def sources_text(answer: Answer) -> str:
@@ -101,7 +101,8 @@ def sources_text(answer: Answer) -> str:
     """
     if not answer.citations:
         return ""
-    lines = [f"[{c.n}] {c.title or c.doc_id}{f' ({c.date})' if c.date else ''}, {c.doc_id}: “{c.quote}”"
+    lines = [f"[{c.n}] {c.title or c.doc_id}{f' ({c.date})' if c.date else ''}, {c.doc_id}"
+             f"{f', p. {c.page}' if c.page else ''}: “{c.quote}”"
              for c in answer.citations]
     return "\n\nSources:\n" + "\n".join(lines)
 

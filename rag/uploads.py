@@ -52,7 +52,7 @@ def store_uploads(uploads: list[tuple[str, Path]], folder: Path) -> list[Path]:
         clean = safe_file_name(name)
         suffix = Path(clean).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            raise UploadError(f"{name}: only .txt, .md and .html articles can be added")
+            raise UploadError(f"{name}: only .txt, .md, .html, .pdf and .docx articles can be added")
         size = Path(path).stat().st_size
         if size > MAX_UPLOAD_BYTES:
             raise UploadError(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit")

@@ -63,11 +63,11 @@ def test_markdown_syntax_is_removed(tmp_path):
 
 
 def test_unsupported_and_missing_paths_are_reported(tmp_path):
-    (tmp_path / "x.pdf").write_bytes(b"%PDF")
-    files, warnings, _ = find_source_files([tmp_path / "x.pdf", tmp_path / "missing.txt"])
+    (tmp_path / "x.odt").write_bytes(b"PK")
+    files, warnings, _ = find_source_files([tmp_path / "x.odt", tmp_path / "missing.txt"])
     assert files == []
     assert [(w.path.name, w.reason) for w in warnings] == [
-        ("x.pdf", "unsupported file type (use .txt, .md or .html)"), ("missing.txt", "no such file or folder")]
+        ("x.odt", "unsupported file type (use .txt, .md, .html, .pdf or .docx)"), ("missing.txt", "no such file or folder")]
 
 
 def test_same_file_name_in_two_folders_gets_two_ids(tmp_path):

@@ -50,7 +50,7 @@ def test_the_openai_client_gets_the_answer_its_markers_and_citations(server):
     first = citations[0]
     assert first["n"] == 1 and "2024年12月底" in first["quote"]
     assert document_text(index_dir, first["doc_id"])[first["start"]:first["end"]] == first["quote"]
-    assert set(first) == {"n", "doc_id", "title", "date", "quote", "start", "end", "url"}
+    assert set(first) == {"n", "doc_id", "title", "date", "quote", "start", "end", "page", "url"}
     assert reply.model_extra["rag"]["refused"] is False
 
 

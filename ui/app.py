@@ -240,8 +240,8 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
                 article_button = gr.Button("Open the article", elem_id="article-open", elem_classes=["rag-hidden"])
                 gr.HTML("<style>.rag-hidden {display: none !important}</style>")
         with gr.Accordion("Articles", open=False):
-            upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html"],
-                             label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_BYTES // 2**20} MB and "
+            upload = gr.File(file_count="multiple", file_types=[".txt", ".md", ".html", ".pdf", ".docx"],
+                             label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_UPLOAD_BYTES // 2**20} MB and "
                                    f"{MAX_UPLOAD_CHARS:,} characters of text each)",
                              elem_id="upload")
             add_button = gr.Button("Add to the index", elem_id="add")

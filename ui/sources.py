@@ -28,8 +28,9 @@ SCORE_HELP = ("rank: the passage's place among the retrieved passages (dense and
               "cosine similarity of the question's and the passage's embeddings, on the same scale for every passage")
 
 
-def _meta(doc_id: str, title: str, date: str | None, rank: int | None, passage: Passage | None) -> str:
-    parts = [escape(title or doc_id), escape(date or "no date"), escape(doc_id)]
+def _meta(doc_id: str, title: str, date: str | None, rank: int | None, passage: Passage | None,
+          page: int | None = None) -> str:
+    parts = [escape(title or doc_id), escape(date or "no date"), escape(doc_id)] + ([f"p. {int(page)}"] if page else [])
     if passage is not None:
         parts.append(f'<span class="score" title="{escape(SCORE_HELP)}">rank {rank} · '
                      f"similarity {passage.dense_score:.2f}</span>")
@@ -56,7 +57,7 @@ def render_sources(answer: Answer | None, turn: int | None = None) -> str:
         rank, passage = ranked.get(c.chunk_id, (None, None))
         blocks.append(
             f'<div class="rag-source cited" data-n="{c.n}"><div class="meta">{cite_link(c)} '
-            f'{_meta(c.doc_id, c.title, c.date, rank, passage)}'
+            f'{_meta(c.doc_id, c.title, c.date, rank, passage, c.page)}'
             f'</div><div class="text">{_highlight(c.text, c.quote)}</div></div>'
         )
     if answer.refused:
