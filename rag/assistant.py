@@ -184,6 +184,23 @@ class Assistant:
                 self._use(ArticleIndex.load(self.index_dir))
         return report
 
+    def add_urls(self, urls, *, allow_private: bool = False, progress: bool = False):
+        """Fetch pages or feeds (``rag.fetch``: polite, only what changed) into ``INDEX_DIR/web`` and index what
+        is new or changed; returns ``(FetchReport, IndexReport)``. A private or local address is refused
+        unless ``allow_private``."""
+        from rag.fetch import Fetcher
+
+        fetched = Fetcher(self.index_dir, allow_private=allow_private).fetch(urls, progress=progress)
+        web = self.index_dir / "web"
+        report = self.add([web], progress=progress) if web.is_dir() else None
+        return fetched, report
+
+    def source_urls(self) -> dict[str, str]:
+        """Document id → the URL a fetched page came from."""
+        from rag.fetch import source_urls
+
+        return source_urls(self.index_dir)
+
     def remove(self, doc_ids, *, progress: bool = False):
         """Drop documents by id (``rag.index.remove_documents``); an upload's stored file goes too, so that
         it does not come back. Returns the ``IndexReport``."""
@@ -387,8 +404,8 @@ def ensure_default_index(embedder=None, *, progress: bool = False) -> Path:
         if not layout.exists(index_dir) or not layout.current_format(index_dir):
             if embedder is None or isinstance(embedder, str):
                 embedder = load_embedder(embedder)
-            uploads = index_dir / "uploads"
-            update_index([default_seeds_dir()] + ([uploads] if uploads.is_dir() else []), index_dir, embedder,
+            kept = [index_dir / name for name in ("uploads", "web") if (index_dir / name).is_dir()]
+            update_index([default_seeds_dir(), *kept], index_dir, embedder,
                          rebuild=True, progress=progress)
     return index_dir
 

@@ -15,6 +15,7 @@ import sys
 
 EXAMPLES = """examples:
   rag index seeds/ --index ./my-index
+  rag index https://example.com/news/feed.xml --index ./my-index   # a page, or a feed and its items
   rag ask "When does the smart port open?" --index ./my-index
   rag ask "谅山省2023年进出口总额是多少？" --json
   rag ask "When does the smart port open?" --llm openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5
@@ -39,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_index = sub.add_parser("index", help="index articles (.txt, .md, .html, .pdf, .docx files or folders)",
                              description="Index articles. Re-running embeds only new or changed files and "
                                          "drops files deleted from an indexed folder.")
-    p_index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
+    p_index.add_argument("paths", nargs="*", metavar="PATH",
+                         help="files or folders of articles, or URLs of pages or RSS/Atom feeds (every item's page)")
+    p_index.add_argument("--urls", metavar="FILE", help="a file of URLs to fetch, one per line (# comments)")
+    p_index.add_argument("--allow-private", action="store_true",
+                         help="let URLs on private or local networks be fetched (refused by default)")
     p_index.add_argument("--index", metavar="DIR", help="index folder (default: the cached seeds index)")
     p_index.add_argument("--embedder", metavar="NAME",
                          help="'e5-small' (default for a new index; an existing one keeps its own), "
@@ -243,11 +248,36 @@ def _index(args) -> int:
     from rag.assistant import Assistant
     from rag.paths import default_index_dir
 
-    index_dir = args.index or default_index_dir()
+    from pathlib import Path
+
+    from rag.fetch import Fetcher, check_url, is_url
+
+    index_dir = Path(args.index or default_index_dir())
+    urls = [p for p in args.paths if is_url(p)]
+    if args.urls:
+        try:
+            lines = Path(args.urls).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"cannot read the URL list {args.urls}: {exc.strerror or exc}") from None
+        urls += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    for url in urls:
+        check_url(url)
+    paths = [p for p in args.paths if not is_url(p)]
+    if not paths and not urls:
+        raise ValueError("give files, folders or URLs to index (or --urls FILE)")
     store = None
     if args.store or args.milvus_uri:
         store = {"kind": args.store or "milvus", "uri": args.milvus_uri, "collection": args.milvus_collection}
-    report = Assistant.update(args.paths, index_dir, embedder=args.embedder, rebuild=args.rebuild,
+    if urls:
+        fetched = Fetcher(index_dir, allow_private=args.allow_private).fetch(urls, progress=not args.quiet)
+        print(f"fetched: {fetched.summary()}")
+        for url, why in fetched.failed:
+            print(f"warning: not fetched: {why if url in why else f'{url}: {why}'}", file=sys.stderr)
+        if (index_dir / "web").is_dir():
+            paths.append(str(index_dir / "web"))
+        if not paths:
+            raise ValueError("nothing could be fetched, so nothing was indexed")
+    report = Assistant.update(paths, index_dir, embedder=args.embedder, rebuild=args.rebuild,
                               prune=not args.keep_missing, progress=not args.quiet, vector_store=store)
     state = "updated" if report.written else "already up to date"
     print(f"{index_dir}: {state} — {report.summary()} ({report.seconds:.1f} s)")

@@ -212,7 +212,7 @@ def create_app(assistant, *, api_key: str | None = None) -> FastAPI:
             return {"id": completion_id, "object": "chat.completion", "created": created, "model": model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                                  "finish_reason": "stop", "logprobs": None}],
-                    "usage": _usage(question, content), "citations": citation_dicts(answer),
+                    "usage": _usage(question, content), "citations": citation_dicts(answer, assistant.source_urls()),
                     "rag": answer_extras(answer)}
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         parts = assistant.stream(question, k=k, history=history, **filters)
@@ -243,7 +243,8 @@ def create_app(assistant, *, api_key: str | None = None) -> FastAPI:
                 if tail:
                     streamed.append(tail)
                     yield chunk({"content": tail})
-                yield chunk({}, "stop", citations=citation_dicts(answer), rag=answer_extras(answer))
+                yield chunk({}, "stop", citations=citation_dicts(answer, assistant.source_urls()),
+                            rag=answer_extras(answer))
                 if include_usage:
                     yield chunk(None, usage=_usage(question, "".join(streamed)))
             yield "data: [DONE]\n\n"

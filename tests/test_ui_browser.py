@@ -147,6 +147,17 @@ def test_the_date_filter_in_the_settings_limits_the_articles(page):
     assert "December 2024" in _ask(page, "When does the smart port open?")
 
 
+def test_adding_by_url_refuses_the_servers_own_network(page, server):
+    if not page.locator("#add-url").is_visible():
+        page.get_by_text("Articles", exact=True).click()
+        page.locator("#add-url").wait_for(timeout=10000)
+    page.locator("#url-box input, #url-box textarea").first.fill(server + "config")
+    page.locator("#add-url").click()
+    page.wait_for_function("() => document.querySelector('#upload-status').innerText.includes('Not fetched')",
+                           timeout=60000)
+    assert "private or local address" in page.locator("#upload-status").inner_text()
+
+
 def test_visitors_cannot_point_the_server_at_a_url(page):
     open_settings(page)
     assert page.locator("#answer-with").inner_text().split() == ["Answer", "with", "Extractive", "(offline,",

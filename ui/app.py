@@ -170,6 +170,30 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
         lines += [f"Skipped: {without_paths(str(s))}" for s in report.skipped]
         return done("\n\n".join(lines), report.added)
 
+    def add_by_url(text, mine, progress=gr.Progress(track_tqdm=True)):
+        """Fetch the pages (or feeds) a visitor pasted, one URL per line, and index them; private and local
+        addresses are refused (the server must not read its own network for a visitor)."""
+        def done(message, added=()):
+            mine_now = list(dict.fromkeys([*mine, *added]))
+            return message, _documents_table(assistant), mine_now, gr.update(choices=removable_ids(mine_now), value=None)
+
+        urls = [u.strip() for u in (text or "").splitlines() if u.strip()]
+        if not urls:
+            return done("Paste the address of a page or a feed first.")
+        try:
+            fetched, report = assistant.add_urls(urls, progress=True)
+        except ValueError as exc:
+            return done(f"Not added: {without_paths(str(exc))}")
+        except Exception as exc:  # the index is unchanged; say why instead of showing a trace
+            return done(f"Not added, the index is unchanged: {type(exc).__name__}: {without_paths(str(exc))}")
+        lines = [f"Fetched: {fetched.summary()}."]
+        lines += [f"Not fetched: {why}" for _, why in fetched.failed]
+        added = report.added if report is not None else []
+        if report is not None and (report.added or report.updated):
+            lines.append(f"Added {len(report.added)}, updated {len(report.updated)}: "
+                         f"{', '.join(report.added + report.updated)}.")
+        return done("\n\n".join(lines), added)
+
     def remove_article(doc_id, mine):
         message, mine_now = remove_article_for(assistant, doc_id, mine, any_article=allow_remove)
         return message, _documents_table(assistant), mine_now, gr.update(choices=removable_ids(mine_now), value=None)
@@ -245,6 +269,10 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
                                    f"{MAX_UPLOAD_CHARS:,} characters of text each)",
                              elem_id="upload")
             add_button = gr.Button("Add to the index", elem_id="add")
+            with gr.Row():
+                url_box = gr.Textbox(label="Or add by URL (a page or an RSS/Atom feed; one per line)", lines=1,
+                                     placeholder="https://example.com/news/article.html", elem_id="url-box")
+                url_button = gr.Button("Fetch and add", elem_id="add-url")
             mine = gr.State([])  # ids this browser session uploaded: the only ones it may remove
             with gr.Row():
                 removable = gr.Dropdown(removable_ids([]), value=None, elem_id="remove-choice",
@@ -258,6 +286,7 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
                        api_visibility="private")
         add_button.click(add_articles, [upload, mine], [status, documents, upload, mine, removable],
                          api_visibility="private")
+        url_button.click(add_by_url, [url_box, mine], [status, documents, mine, removable], api_visibility="private")
         remove_button.click(remove_article, [removable, mine], [status, documents, mine, removable],
                             api_visibility="private")
         article_button.click(open_article, article_request, article, js="(request) => window.__ragRequest || request",
