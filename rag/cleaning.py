@@ -20,9 +20,10 @@ RELATED_MARKERS = {
 # 12:17 | 11/12/2023 — Vietnamese sites write day/month/year.
 _DMY_STAMP = re.compile(r"(?:\d{1,2}:\d{2}\s*\|\s*)?\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_YMD_SLASH = re.compile(r"(?<!\d)(\d{4})/(\d{1,2})/(\d{1,2})(?!\d)")  # 2024/12/30, as Chinese sites write it
 _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _DATE_LINE = re.compile(
-    r"^\s*(?:\d{1,2}:\d{2}\s*\|\s*)?(?:\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)"
+    r"^\s*(?:\d{1,2}:\d{2}\s*\|\s*)?(?:\d{1,2}/\d{1,2}/\d{4}|\d{4}/\d{1,2}/\d{1,2}|\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)"
     r"(?:\s*\|?\s*\d{1,2}:\d{2})?\s*$"
 )
 _HEADER_LINES = 8  # a publication date is looked for near the top only
@@ -50,8 +51,10 @@ def parse_date(line: str) -> str | None:
     '2023-12-11'
     >>> parse_date("发布时间：2024年5月6日")
     '2024-05-06'
+    >>> parse_date("2024/12/30 09:15")
+    '2024-12-30'
     """
-    for pattern, order in ((_DMY_STAMP, "dmy"), (_ISO_DATE, "ymd"), (_CN_DATE, "ymd")):
+    for pattern, order in ((_DMY_STAMP, "dmy"), (_ISO_DATE, "ymd"), (_YMD_SLASH, "ymd"), (_CN_DATE, "ymd")):
         m = pattern.search(line)
         if not m:
             continue

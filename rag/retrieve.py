@@ -22,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.asked_time import asked_time
 from rag.bilingual import translate_terms
 from rag.index import ArticleIndex
 from rag.language import detect_language
@@ -29,6 +30,8 @@ from rag.lexical import is_number, tokenize
 from rag.schema import Passage
 
 RRF_K = 60  # the usual reciprocal-rank constant; flattens the head of each list
+TIME_WEIGHT = 1.0  # the time list (rag.asked_time) counts as much as the dense one
+TIME_DEPTH = 20  # the time list re-orders this many of the best candidates, never reaching below them
 TRANSLATED_WEIGHT = 1.0  # see the module docstring
 FILTERED_DEPTH = 5000  # chunks a filtered dense search looks through before filtering
 
@@ -106,6 +109,9 @@ class HybridRetriever(BaseRetriever):
         for rank, i in enumerate(sorted(lexical, key=lexical.get, reverse=True)):
             fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
 
+        asked = asked_time(question)
+        if asked and fused:
+            self._prefer_asked_time(fused, asked, max(TIME_DEPTH, 4 * k))
         best = sorted(fused, key=fused.get, reverse=True)[:k]
         # Chunks found by BM25 alone still need a dense score for the answerer.
         missing = [i for i in best if i not in dense]
@@ -114,6 +120,21 @@ class HybridRetriever(BaseRetriever):
             dense.update({i: float(s) for i, s in zip(missing, extra)})
         passages = [self._passage(i, fused[i], dense[i], lexical.get(i, 0.0)) for i in best]
         return RetrievalResult(passages, qvec, tokens, language, weight, terms, translated, coverage)
+
+    def _prefer_asked_time(self, fused: dict[int, float], asked, depth: int) -> None:
+        """One more list in the fusion, over the best ``depth`` candidates: those about the asked period (in
+        their order), or, for a question about the newest state, those of the newest document among them. A
+        list of every candidate newest first would add nearly the same to each (reciprocal ranks flatten the
+        head of a list), so it names only the ones the question prefers."""
+        index = self.index
+        head = sorted(fused, key=fused.get, reverse=True)[:depth]
+        if asked.periods:
+            ranked = [i for i in head if asked.fits(index.chunks[i]["date"], index.chunk_text(i))]
+        else:
+            newest = max((index.chunks[i]["date"] or "" for i in head), default="")
+            ranked = [i for i in head if newest and index.chunks[i]["date"] == newest]
+        for rank, i in enumerate(ranked):
+            fused[i] += TIME_WEIGHT / (RRF_K + rank + 1)
 
     def query_terms(self, question: str, tokens: list[str]) -> tuple[dict[str, float], float, bool, float]:
         """Weighted index terms for the question, BM25's fusion weight, whether they were translated,
