@@ -38,7 +38,7 @@ def main_text(html: str, how: str) -> tuple[str, str | None]:
     from rag.cleaning import clean_article
     from rag.ingest import html_to_text, web_page_text
 
-    text, title, date = (web_page_text if how == "trafilatura" else html_to_text)(html)
+    text, title, date = web_page_text(html)[:3] if how == "trafilatura" else html_to_text(html)
     cleaned = clean_article(text, title=title, date=date)
     main = " ".join(s.text for s in cleaned.sections if s.name == "main")
     return main, cleaned.date

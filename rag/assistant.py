@@ -247,9 +247,11 @@ class Assistant:
         self.ask("智慧口岸什么时候投入使用？谁是主席？ When does it open?", llm="extractive")
 
     def documents(self) -> list[dict]:
-        """The indexed documents: id, title, date and chunk count."""
+        """The indexed documents: id, title, date and chunk count; a web page's author, site and language
+        when they were found."""
         return [
-            {"doc_id": d, "title": m.get("title"), "date": m.get("date"), "n_chunks": m.get("n_chunks", 0)}
+            {"doc_id": d, "title": m.get("title"), "date": m.get("date"), "n_chunks": m.get("n_chunks", 0),
+             **{k: m[k] for k in ("author", "site", "language") if m.get(k)}}
             for d, m in sorted(self.index.documents.items())
         ]
 

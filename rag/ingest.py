@@ -15,8 +15,9 @@ import hashlib
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from langchain_core.documents import Document
 
@@ -56,6 +57,7 @@ class Article:
     sha256: str
     sections: list[Document]
     pages: list[int] | None = None  # a PDF's: where each page starts in ``text`` (page 1 first)
+    about: dict = field(default_factory=dict)  # a web page's author, site and language, when found
 
 
 UPLOADS_LABEL = "uploads"  # the chat page's uploads (INDEX_DIR/uploads) and nothing else
@@ -241,11 +243,21 @@ MIN_MAIN_CHARS = 20  # main text shorter than this is taken for a miss, and the 
 _RELATED_BLOCK = re.compile(r"relat|xiangguan|tuijian|recommend|more-?news|read-?more", re.I)
 
 
-def web_page_text(html: str) -> tuple[str, str | None, str | None]:
+class WebPage(NamedTuple):
+    text: str
+    title: str | None
+    date: str | None
+    author: str | None = None
+    site: str | None = None
+    language: str | None = None
+
+
+def web_page_text(html: str) -> WebPage:
     """A web page's article: its main text (trafilatura: navigation, cookie banners, share bars, footers and
     sidebars left out), then its related-news links after a "相关新闻" line, so that they stay searchable as
     ``section="related"`` (``rag.cleaning``); its title and date (trafilatura's, which reads meta tags, JSON-LD
-    and the text; else the page's own ``<h1>``/``<title>`` and date meta tags). Returns ``(text, title, date)``.
+    and the text; else the page's own ``<h1>``/``<title>`` and date meta tags); its author, site name and
+    language when trafilatura finds them. Returns a ``WebPage``.
 
     A page trafilatura finds no main text in, or one too large or too deep to hand it, is read whole by
     ``html_to_text``. Plain-text scrapes (``.txt``, like the seeds) never come here.
@@ -253,28 +265,28 @@ def web_page_text(html: str) -> tuple[str, str | None, str | None]:
     >>> page = ("<html><head><title>T</title></head><body><ul class='nav'><li><a href='/'>首页</a></li></ul>"
     ...         "<article><h1>智慧口岸</h1><p>该项目预计于2024年12月底建成投入使用，旨在实现货物通关“不等待”。</p></article>"
     ...         "<div class='related'><a href='/1'>谅山省推进边境经济区建设</a></div></body></html>")
-    >>> text, title, date = web_page_text(page)
-    >>> print(text)
+    >>> found = web_page_text(page)
+    >>> print(found.text)
     智慧口岸
     <BLANKLINE>
     该项目预计于2024年12月底建成投入使用，旨在实现货物通关“不等待”。
     <BLANKLINE>
     相关新闻
     谅山省推进边境经济区建设
-    >>> title
+    >>> found.title
     '智慧口岸'
     """
     import lxml.etree
     import lxml.html
 
     if _HUGE_TAG.search(html):
-        return html_to_text(html)
+        return WebPage(*html_to_text(html))
     parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True, remove_comments=True, remove_pis=True)
     root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
     if root is None or any("Excessive depth" in error.message for error in parser.error_log):
-        return html_to_text(html)
+        return WebPage(*html_to_text(html))
     if sum(1 for _ in root.iter()) > MAX_EXTRACTED_ELEMENTS:
-        return html_to_text(html)
+        return WebPage(*html_to_text(html))
     related = _related_links(root)
     own_title, own_date = _first_text(root, "h1") or _first_text(root, "title"), _meta_date(root)
     import trafilatura
@@ -283,13 +295,14 @@ def web_page_text(html: str) -> tuple[str, str | None, str | None]:
                                         favor_precision=True)
     main = (found.text or "").strip() if found is not None else ""
     if len(main) < MIN_MAIN_CHARS:
-        return html_to_text(html)
+        return WebPage(*html_to_text(html))
     paragraphs = [line.strip() for line in main.split("\n") if line.strip()]
     text = "\n\n".join(paragraphs)
     if related:
         text += "\n\n相关新闻\n" + "\n".join(related)
     date = parse_date(found.date[:10]) if found.date else None
-    return text, found.title or own_title, date or own_date
+    return WebPage(text, found.title or own_title, date or own_date, found.author or None, found.sitename or None,
+                   found.language or None)
 
 
 def _related_links(root) -> list[str]:
@@ -463,6 +476,7 @@ def read_article(source: SourceFile) -> Article:
         raise UnreadableFileError(exc.strerror or str(exc)) from exc
     title = date = None
     page_texts = None
+    about: dict = {}
     suffix = source.path.suffix.lower()
     if suffix == ".pdf":
         page_texts, title, date = pdf_pages(data)
@@ -472,7 +486,9 @@ def read_article(source: SourceFile) -> Article:
     else:
         text = decode_bytes(data)
     if suffix in (".html", ".htm"):
-        text, title, date = web_page_text(text)
+        page = web_page_text(text)
+        text, title, date = page.text, page.title, page.date
+        about = {k: v for k, v in (("author", page.author), ("site", page.site), ("language", page.language)) if v}
     elif suffix in (".md", ".markdown"):
         text = markdown_to_text(text)
     cleaned = clean_article(text, title=title, date=date)
@@ -504,6 +520,7 @@ def read_article(source: SourceFile) -> Article:
         sha256=hashlib.sha256(data).hexdigest(),
         sections=sections,
         pages=page_starts(page_texts, cleaned.text) if page_texts else None,
+        about=about,
     )
 
 

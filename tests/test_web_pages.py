@@ -27,6 +27,12 @@ def test_a_news_page_keeps_its_article_and_drops_the_rest():
     for dropped in BOILERPLATE:
         assert dropped not in article.text, dropped
     assert article.title == "中越边境口岸货运通关效率提升" and article.date == "2024-05-16"
+    assert article.about["site"] == "边疆日报网"
+
+
+def test_an_english_page_gives_its_author_from_json_ld():
+    article = read(PAGE.with_name("vn-style-trade-en.html"))
+    assert article.about["author"] == "Nguyen Thu Ha" and article.date == "2024-04-08"
 
 
 def test_related_news_stays_searchable_as_its_own_section():
@@ -58,3 +64,4 @@ def test_answers_quote_the_extracted_text_exactly(tmp_path, embedder):
     c = answer.citations[0]
     assert c.doc_id == f"pages/{PAGE.name}" and c.date == "2024-05-16"
     assert assistant.index.documents[c.doc_id]["text"][c.start:c.end] == c.quote
+    assert assistant.documents()[0]["site"] == "边疆日报网"

@@ -56,7 +56,7 @@ def records_of(articles, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
             "text": article.text, "title": article.title, "date": article.date, "sha256": article.sha256,
             "root": str(source.root) if source is not None else None,
             "path": str(source.path) if source is not None else None,
-            **({"pages": article.pages} if article.pages else {}),
+            **({"pages": article.pages} if article.pages else {}), **article.about,
         }
         sentence_ids: dict[tuple[int, int], int] = {}
         for piece in chunk_sections(article.sections, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens):
