@@ -124,27 +124,36 @@ class Fetcher:
         self.allow_private = allow_private
         self.timeout, self.max_bytes, self.retries, self.backoff = timeout, max_bytes, retries, backoff
         self.state = read_state(self.index_dir)
+        self._client = None  # the HTTP client while fetch() runs
 
     # ---- one request ------------------------------------------------------------------------
     def get(self, url: str, headers: dict | None = None) -> Response:
         """GET ``url``: redirects followed (each hop checked), retries on timeouts, 429 and 5xx, the body cut off
         at ``max_bytes``. Raises ``FetchError`` with the reason."""
+        url = check_url(url)
+        if self._client is None:  # a request on its own; fetch() keeps one client (and its connections) for all
+            with self._open_client() as client:
+                return self._get(client, url, headers or {})
+        return self._get(self._client, url, headers or {})
+
+    def _open_client(self):
         import httpx
 
-        url = check_url(url)
-        with httpx.Client(timeout=self.timeout, follow_redirects=False,
-                          headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,"
-                                   "application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.5"}) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                host = urlsplit(url).hostname or ""
-                if not self.allow_private and _private(host):
-                    raise FetchError(f"{url}: {host} is a private or local address; pass --allow-private "
-                                     f"(allow_private=True) to fetch from it")
-                response = self._with_retries(client, url, headers or {})
-                if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                    url = check_url(urljoin(url, response.headers["location"]))
-                    continue
-                return response
+        return httpx.Client(timeout=self.timeout, follow_redirects=False,
+                            headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,"
+                                     "application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.5"})
+
+    def _get(self, client, url: str, headers: dict) -> Response:
+        for _ in range(MAX_REDIRECTS + 1):
+            host = urlsplit(url).hostname or ""
+            if not self.allow_private and _private(host):
+                raise FetchError(f"{url}: {host} is a private or local address; pass --allow-private "
+                                 f"(allow_private=True) to fetch from it")
+            response = self._with_retries(client, url, headers)
+            if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                url = check_url(urljoin(url, response.headers["location"]))
+                continue
+            return response
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
     def _with_retries(self, client, url: str, headers: dict) -> Response:
@@ -182,11 +191,15 @@ class Fetcher:
         from tqdm import tqdm
 
         report = FetchReport()
-        for url in tqdm(list(urls), desc="Fetching", unit="url", disable=not progress):
+        with self._open_client() as self._client:
             try:
-                self._fetch_one(check_url(url), report, feed_allowed=True)
-            except (FetchError, ValueError) as exc:
-                report.failed.append((url, str(exc)))
+                for url in tqdm(list(urls), desc="Fetching", unit="url", disable=not progress):
+                    try:
+                        self._fetch_one(check_url(url), report, feed_allowed=True)
+                    except (FetchError, ValueError) as exc:
+                        report.failed.append((url, str(exc)))
+            finally:
+                self._client = None
         write_state(self.index_dir, self.state)
         return report
 
