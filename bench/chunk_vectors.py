@@ -89,7 +89,7 @@ def embedder_reads(index) -> tuple[float, float]:
 def main() -> None:
     from rag import Assistant
     from rag.evaluation import load_testset
-    from rag.retrieve import HybridRetriever
+    from rag.retrieve import HybridSearch
     from train_reader import assistant_for, datasets
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -113,7 +113,7 @@ def main() -> None:
                     "mean of sentences + title": with_vectors(index, made_vectors(index, embedder, True))}
         for variant, idx in variants.items():
             t = time.perf_counter()
-            figures = retrieval_figures(HybridRetriever(index=idx, embedder=embedder, k=5), questions)
+            figures = retrieval_figures(HybridSearch(idx, embedder, k=5), questions)
             rows.append((name, variant, figures))
             print(name, variant, figures, f"{time.perf_counter() - t:.0f} s", flush=True)
         costs.setdefault(str(index.location), (name, *embedder_reads(index)))

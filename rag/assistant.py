@@ -82,14 +82,14 @@ class Assistant:
         self._use(index)
 
     def _use(self, index) -> None:
-        from rag.retrieve import HybridRetriever
+        from rag.retrieve import HybridSearch
 
         if self.reader == "learned":
             from rag.reader.extractive import LearnedAnswerer as answerer_class
         else:
             from rag.extractive import ExtractiveAnswerer as answerer_class
         # One assignment swaps the whole pipeline: a question in flight keeps the old one.
-        self._pipeline = (HybridRetriever(index=index, embedder=self.embedder, k=self.k), answerer_class(index))
+        self._pipeline = (HybridSearch(index, self.embedder, self.k), answerer_class(index))
 
     def _resolve_llm(self, llm):
         """``(config, chat model)`` for what ``llm`` asks for, or None to answer extractively."""
@@ -127,8 +127,16 @@ class Assistant:
 
     @property
     def retriever(self):
-        """The LangChain retriever over this index."""
-        return self._pipeline[0]
+        """The LangChain retriever over this index (``retriever.invoke(question, k=3)``)."""
+        from rag.langchain_retriever import HybridRetriever
+
+        search = self._pipeline[0]
+        return HybridRetriever(index=search.index, embedder=search.embedder, k=search.k)
+
+    def search(self, question: str, k: int | None = None, *, keep=None):
+        """The retrieved passages for ``question`` without an answer (``RetrievalResult``); ``keep``, given
+        a chunk's record, says whether it may be returned."""
+        return self._pipeline[0].search(question, k or self.k, keep=keep)
 
     @property
     def index(self):

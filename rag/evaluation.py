@@ -163,7 +163,7 @@ def score_question(assistant, q: TestQuestion, k: int = 5) -> Prediction:
     """
     result = assistant.ask(q.question, k=k)
     # Ranking metrics look ten deep whatever k the answer used.
-    ranked = assistant.retriever.search(q.question, k=10).passages
+    ranked = assistant.search(q.question, k=10).passages
     hits = [_relevant(q, p.doc_id, p.text) for p in ranked]
     documents = assistant.index.documents
     quotes_valid = all(documents[c.doc_id]["text"][c.start:c.end] == c.quote for c in result.citations)

@@ -17,11 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
-
 from rag.asked_time import asked_time
 from rag.bilingual import translate_terms
 from rag.index import ArticleIndex
@@ -56,21 +51,19 @@ def lexical_coverage(tokens: list[str], vocabulary: frozenset) -> float:
     return sum(t in vocabulary for t in words) / len(words)
 
 
-class HybridRetriever(BaseRetriever):
-    """Dense + BM25 retrieval over an ``ArticleIndex``, as a LangChain retriever.
+class HybridSearch:
+    """Dense + BM25 retrieval over an ``ArticleIndex``. It imports nothing of LangChain, so that a one-off
+    question (``rag ask``) does not pay for it; ``rag.langchain_retriever.HybridRetriever`` is its LangChain face.
 
     >>> from rag import Assistant
-    >>> retriever = Assistant().retriever                                    # doctest: +SKIP
-    >>> docs = retriever.invoke("When does the smart port open?")            # doctest: +SKIP
-    >>> docs[0].metadata["doc_id"], docs[0].metadata["score"]                # doctest: +SKIP
+    >>> search = HybridSearch(Assistant().index, Assistant().embedder)      # doctest: +SKIP
+    >>> search.search("When does the smart port open?").passages[0].doc_id  # doctest: +SKIP
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    index: ArticleIndex
-    embedder: object
-    k: int = 5
-    candidates: int = 50
+    def __init__(self, index: ArticleIndex, embedder, k: int = 5, candidates: int = 50):
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        self.index, self.embedder, self.k, self.candidates = index, embedder, k, candidates
 
     def search(self, question: str, k: int | None = None, *, keep=None) -> RetrievalResult:
         """The ``k`` best passages for ``question``. ``keep``, given a chunk's record (``doc_id``,
@@ -160,19 +153,3 @@ class HybridRetriever(BaseRetriever):
             text=self.index.chunk_text(i), start=c["start"], end=c["end"],
             score=round(score, 6), dense_score=round(dense, 6), lexical_score=round(lexical, 6),
         )
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None) -> list[Document]:
-        """``retriever.invoke(question, k=2)`` returns that many passages (LangChain hands ``k`` through)."""
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
-            raise ValueError(f"k must be a whole number of passages, 1 or more; got {k!r}")
-        return [
-            Document(
-                page_content=p.text,
-                metadata={
-                    "doc_id": p.doc_id, "title": p.title, "date": p.date, "section": p.section,
-                    "start": p.start, "end": p.end, "score": p.score, "chunk_id": p.chunk_id,
-                },
-            )
-            for p in self.search(query, k).passages
-        ]

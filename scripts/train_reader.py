@@ -170,7 +170,7 @@ def collect(example: Example, assistant, keep=None) -> Example:
     """Retrieve and compute sentence features and labels."""
     index = assistant.index
     example.index = index
-    retrieval = assistant.retriever.search(example.question, k=K, keep=keep)
+    retrieval = assistant.search(example.question, k=K, keep=keep)
     example.retrieval = retrieval
     example.info = analyze_question(example.question)
     example.terms = question_terms(example.info, retrieval, index)
