@@ -128,18 +128,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2000,20000,100000")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--work", type=Path, help="keep the base indexes here and reuse them on the next run "
+                                                   "(each write is undone by the removal that follows it)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     sentences = seed_sentences()
-    with tempfile.TemporaryDirectory(prefix="rag-bench-writes-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="rag-bench-writes-") as temporary:
+        scratch = args.work or Path(temporary)
         for n in sizes:
-            base = Path(scratch) / f"index-{n}"
+            base = scratch / f"index-{n}"
             t = time.perf_counter()
-            made = make_base(base, Path(scratch) / f"corpus-{n}", n)
+            made_file = scratch / f"index-{n}.json"
+            if made_file.exists():
+                made = json.loads(made_file.read_text())
+            else:
+                made = make_base(base, scratch / f"corpus-{n}", n)
+                made_file.write_text(json.dumps(made))
             made_s = time.perf_counter() - t
-            new = Path(scratch) / f"new-{n}"
-            new.mkdir()
+            new = scratch / f"new-{n}"
+            new.mkdir(parents=True, exist_ok=True)
             (new / "new.txt").write_text(article(random.Random(1), sentences, ARTICLE_CHARS, "新到的一篇"),
                                          encoding="utf-8")
             cold = measure(base, new)

@@ -3,6 +3,7 @@
     python scripts/train_reader.py                      # evalsets from ../shared/evalsets
     python scripts/train_reader.py --evalsets DIR --work /tmp/rag-train --out rag/reader/model
     python scripts/train_reader.py --work DIR --reuse-readings DIR/span-reader-<digest>   # LightGBM only
+    python scripts/train_reader.py --work DIR --quoting-only     # re-choose only how many sentences are quoted
 
 Needs LightGBM (``pip install -e '.[train]'``) and the dev sets (``../shared/evalsets``, never copied into
 the project). Indexes of the dev sets are built once into ``--work`` and reused.
@@ -18,7 +19,7 @@ the project). Indexes of the dev sets are built once into ``--work`` and reused.
 4. Question features (answer or refuse): positives are questions whose passages hold the answer;
    negatives are RGB's must-refuse questions, the same questions retrieved with their answer passages
    removed, and questions whose year was changed to one their evidence does not give.
-5. Thresholds (lead, refusal, second quote) are chosen on the training fold's out-of-fold predictions.
+5. Thresholds (lead, refusal, how many sentences to quote) are chosen on the training fold's out-of-fold predictions.
 6. The project's own seeds questions (``tests/data/seeds_qa.jsonl``), never trained or tuned on, are read by
    the finished models and reported beside the held-out fold: how the models carry over to a two-article
    news collection.
@@ -508,6 +509,9 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-readings", type=Path, metavar="DIR",
                         help="an earlier run's span-reader cache (WORK/span-reader-*): keep its span reader and "
                              "readings, retrain only the LightGBM models")
+    parser.add_argument("--quoting-only", action="store_true",
+                        help="keep the models in --out; choose only how many sentences the answer quotes "
+                             "(quote_mass, max_quotes) on the training fold, and write them into its reader.json")
     args = parser.parse_args(argv)
     try:
         import lightgbm  # noqa: F401
@@ -520,6 +524,8 @@ def main(argv=None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.time()
     examples = collect_examples(args.evalsets, args.work, limit=args.limit, only=args.only)
+    if args.quoting_only:
+        return choose_quoting_only(examples, args.out)
     train_set = [e for e in examples if not e.held_out]
     held_out = [e for e in examples if e.held_out]
     asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
@@ -556,6 +562,44 @@ def main(argv=None) -> int:
     (args.out / "reader.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps(figures, indent=1))
     print(f"wrote {args.out} ({time.time() - started:.0f} s)")
+    return 0
+
+
+def oof_sentence_scores(asked_train: list[Example]):
+    """The sentence model fitted on ``asked_train``, which it also scores out of fold; returns the model."""
+    Xs = stack(asked_train, "X_sentence").copy()
+    for name in SENTENCE_IGNORED:  # a constant column is never split on: the model does without it
+        Xs[:, SENTENCE_FEATURES.index(name)] = 0.0
+    oof, sentence_model = fit_ranker(asked_train, "sentences", Xs, stack(asked_train, "y_sentence"), ROUNDS["sentence"])
+    for e, scores in per_question(asked_train, "sentences", oof):
+        score_sentences(e.sentences, scores)
+    return sentence_model
+
+
+def choose_quoting_only(examples: list[Example], out: Path) -> int:
+    """``--quoting-only``: the quoting rule chosen on the training fold's answerable questions, their sentences
+    scored out of fold, written into ``out/reader.json`` beside the models there; the held-out fold's figure
+    (gold among the quotes, the shipped sentence model scoring) is printed, not used."""
+    from rag.reader.extractive import quoted_sentences
+    from rag.reader.model import ReaderModel
+
+    asked = [e for e in examples if e.variant == "asked" and e.answerable and e.answers]
+    oof_sentence_scores([e for e in asked if not e.held_out])
+    mass, most = best_quoting([e for e in asked if not e.held_out])
+    shipped = ReaderModel.load(out)
+    held = [e for e in asked if e.held_out and e.sentences]
+    for e in held:
+        score_sentences(e.sentences, shipped.sentence.predict(e.X_sentence))
+    for name, rule in (("before", (shipped.quote_mass, shipped.max_quotes)), ("chosen", (mass, most))):
+        found = np.mean([any(holds_gold(x.text, e.answers) for x in quoted_sentences(e.sentences, None, *rule))
+                         for e in held])
+        quoted = np.mean([len(quoted_sentences(e.sentences, None, *rule)) for e in held])
+        print(f"held-out fold, {name} (mass {rule[0]}, up to {rule[1]}): gold in the quotes {found:.3f}, {quoted:.2f} quoted")
+    info = json.loads((out / "reader.json").read_text(encoding="utf-8"))
+    info["thresholds"].pop("second_quote_ratio", None)
+    info["thresholds"].update(quote_mass=mass, max_quotes=most)
+    (out / "reader.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote quote_mass={mass}, max_quotes={most} into {out / 'reader.json'}")
     return 0
 
 
@@ -625,12 +669,7 @@ def fit_reader(train_set: list[Example], held_out: list[Example], work: Path, sp
     asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
     rest = [e for e in train_set + held_out if id(e) not in {id(x) for x in asked_train}]
     # 1. sentences: ranked within each question
-    Xs = stack(asked_train, "X_sentence").copy()
-    for name in SENTENCE_IGNORED:  # a constant column is never split on: the model does without it
-        Xs[:, SENTENCE_FEATURES.index(name)] = 0.0
-    oof, sentence_model = fit_ranker(asked_train, "sentences", Xs, stack(asked_train, "y_sentence"), ROUNDS["sentence"])
-    for e, scores in per_question(asked_train, "sentences", oof):
-        score_sentences(e.sentences, scores)
+    sentence_model = oof_sentence_scores(asked_train)
     for e in rest:
         if e.sentences:
             score_sentences(e.sentences, sentence_model.predict(e.X_sentence))
@@ -762,8 +801,8 @@ def choose_thresholds(examples, answer_probs) -> dict:
     ``MAX_ANSWERABLE_REFUSED``, chosen on every language's questions together, and lower for a language whose
     answerable questions that bar refuses more often (its own bar); lead from the lead model's probability whose
     leads are right (F1 >= 0.5) at least ``MIN_LEAD_PRECISION`` of the time on the training fold, the loosest
-    such, chosen with the same questions as the bar. Then, for both languages: quote a second sentence when it
-    is this share of the first; without a lead, quote the best span's sentence first if that finds the gold
+    such, chosen with the same questions as the bar. Then, for both languages: how many sentences to quote
+    (``best_quoting``); without a lead, quote the best span's sentence first if that finds the gold
     more often than the best sentence does."""
     asked = [(e, p) for e, p in zip(examples, answer_probs) if e.variant == "asked" and e.answerable]
     pooled = _answer_and_lead(asked)
@@ -776,14 +815,14 @@ def choose_thresholds(examples, answer_probs) -> dict:
         print(f"  {language}: {len(own)} answerable questions, {refused:.1%} refused by the pooled bar; refuse below "
               f"{answer[language]:.4f}{' (its own)' if mine else ''}, lead from {lead[language]:.4f}")
     answered = [e for e, p in asked if p >= answer[language_of(e)]]
-    second = best_second_ratio(answered)
+    mass, most = best_quoting(answered)
     by_choice = {choice: np.mean([any(holds_gold(x.text, e.answers) for x in quotes_of(e, {
-        "lead": lead, "second_quote_ratio": second, "quote_span_sentence": choice})) for e in answered] or [0])
+        "lead": lead, "quote_mass": mass, "max_quotes": most, "quote_span_sentence": choice})) for e in answered] or [0])
         for choice in (False, True)}
     print(f"  without a lead, quoting the best span's sentence first: contains {by_choice[True]:.3f} "
           f"(the best sentence first: {by_choice[False]:.3f})")
     return {"answer": {k: round(v, 4) for k, v in answer.items()}, "lead": {k: round(v, 4) for k, v in lead.items()},
-            "second_quote_ratio": second, "quote_span_sentence": bool(by_choice[True] > by_choice[False])}
+            "quote_mass": mass, "max_quotes": most, "quote_span_sentence": bool(by_choice[True] > by_choice[False])}
 
 
 def _answer_and_lead(asked: list) -> tuple[float, float]:
@@ -813,25 +852,34 @@ def quotes_of(e: Example, thresholds: dict) -> list:
     first = lead.sentence if lead else None
     if first is None and e.spans and thresholds["quote_span_sentence"]:
         first = e.spans[0].sentence
-    return quoted_sentences(e.sentences, first, thresholds["second_quote_ratio"])
+    return quoted_sentences(e.sentences, first, thresholds["quote_mass"], thresholds["max_quotes"])
 
 
-def best_second_ratio(examples) -> float:
-    """The share of the best sentence's probability from which a second sentence is quoted: the highest
-    that still finds the gold in the quotes of 97% of the questions a second sentence could help."""
-    best, best_score = 1.0, -1.0
-    for ratio in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3):
-        contains = quoted = 0
-        for e in examples:
-            s = e.sentences
-            if not s:
-                continue
-            chosen = [s[0]] + [x for x in s[1:2] if x.prob >= ratio * s[0].prob]
-            contains += any(holds_gold(x.text, e.answers) for x in chosen)
-            quoted += len(chosen)
-        score = contains / max(1, len(examples)) - 0.02 * quoted / max(1, len(examples))
-        if score > best_score:
-            best, best_score = ratio, score
+QUOTE_COST = 0.02  # what quoting one more sentence costs, against finding the gold in the quotes (1.0)
+QUOTE_MASSES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+MAX_QUOTES = (2, 3)
+
+
+def best_quoting(examples) -> tuple[float, int]:
+    """How much of the sentence model's probability the quoted sentences hold together (``quote_mass``) and how
+    many at most (``max_quotes``): the pair that best trades finding the gold in the quotes against their number
+    (``QUOTE_COST`` a sentence), over ``examples`` whose sentences carry out-of-fold probabilities."""
+    from rag.reader.extractive import quoted_sentences
+
+    best, best_score = (QUOTE_MASSES[0], MAX_QUOTES[0]), -1.0
+    usable = [e for e in examples if e.sentences]
+    for most in MAX_QUOTES:
+        for mass in QUOTE_MASSES:
+            contains = quoted = 0
+            for e in usable:
+                chosen = quoted_sentences(e.sentences, None, mass, most)
+                contains += any(holds_gold(x.text, e.answers) for x in chosen)
+                quoted += len(chosen)
+            score = (contains - QUOTE_COST * quoted) / max(1, len(usable))
+            print(f"  quoting up to {most} sentences holding {mass:.0%}: gold in the quotes {contains / max(1, len(usable)):.3f}, "
+                  f"{quoted / max(1, len(usable)):.2f} quoted", flush=True)
+            if score > best_score:
+                best, best_score = (mass, most), score
     return best
 
 

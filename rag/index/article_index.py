@@ -159,12 +159,15 @@ class ArticleIndex:
 
     @classmethod
     def assemble(cls, manifest: dict, segments: list[tuple[Segment, set[str]]], generation: Path | None,
-                 texts: bool = True):
+                 texts: bool = True, sentences: bool = True):
         """Stack ``segments`` (each with the documents it no longer counts) into one index; the vector backend
-        is opened only with the ``generation`` folder it reads from, the documents' text only with ``texts``."""
+        is opened only with the ``generation`` folder it reads from, the documents' text only with ``texts``.
+        Without ``sentences`` (a write, which needs the chunks, their vectors and tokens) the index has no
+        sentences and its chunks are the segments' own records, shared, their ``sentence_ids`` not renumbered."""
         from rag.index.vectors import load_backend
 
         meta = manifest["documents"]
+        with_sentences = sentences
         documents: dict[str, dict] = {}
         chunks: list[dict] = []
         sentences: list[dict] = []
@@ -175,17 +178,23 @@ class ArticleIndex:
                 documents[doc_id] = {**meta.get(doc_id, segment.documents[doc_id])}
                 if texts:
                     documents[doc_id]["text"] = segment.texts[doc_id]
-            sentence_alive = np.array([s["doc_id"] in live for s in segment.sentences], dtype=bool)
-            sentence_position = np.full(len(segment.sentences), -1, dtype=np.int64)
-            sentence_position[sentence_alive] = len(sentences) + np.arange(int(sentence_alive.sum()))
-            sentences.extend(s for s, ok in zip(segment.sentences, sentence_alive) if ok)
             chunk_position = np.full(len(segment.chunks), -1, dtype=np.int64)
-            for j, c in enumerate(segment.chunks):
-                if c["doc_id"] in live:
-                    chunk_position[j] = len(chunks)
-                    chunks.append({**c, "sentence_ids": sentence_position[c["sentence_ids"]].tolist()})
+            if not with_sentences:
+                for j, c in enumerate(segment.chunks):
+                    if c["doc_id"] in live:
+                        chunk_position[j] = len(chunks)
+                        chunks.append(c)
+            else:
+                sentence_alive = np.array([s["doc_id"] in live for s in segment.sentences], dtype=bool)
+                sentence_position = np.full(len(segment.sentences), -1, dtype=np.int64)
+                sentence_position[sentence_alive] = len(sentences) + np.arange(int(sentence_alive.sum()))
+                sentences.extend(s for s, ok in zip(segment.sentences, sentence_alive) if ok)
+                for j, c in enumerate(segment.chunks):
+                    if c["doc_id"] in live:
+                        chunk_position[j] = len(chunks)
+                        chunks.append({**c, "sentence_ids": sentence_position[c["sentence_ids"]].tolist()})
+                sentence_parts.append((segment.sentence_vectors, np.flatnonzero(sentence_alive)))
             chunk_parts.append((segment.chunk_vectors, np.flatnonzero(chunk_position >= 0)))
-            sentence_parts.append((segment.sentence_vectors, np.flatnonzero(sentence_alive)))
             postings.append((segment.postings, chunk_position))
         dim = int(manifest["dim"])
         chunk_vectors = RowStack(chunk_parts, dim)

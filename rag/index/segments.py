@@ -40,11 +40,11 @@ class Segment:
     folder: Path
     documents: dict[str, dict]  # metadata, without the text
     chunks: list[dict]
-    sentences: list[dict]
     chunk_vectors: np.ndarray  # memory-mapped
     sentence_vectors: np.ndarray
     postings: Postings
     _texts: dict[str, str] | None = None
+    _sentences: list[dict] | None = None
 
     @property
     def texts(self) -> dict[str, str]:
@@ -52,6 +52,13 @@ class Segment:
         if self._texts is None:
             self._texts = read_json(self.folder / "texts.json")
         return self._texts
+
+    @property
+    def sentences(self) -> list[dict]:
+        """The sentence records, read when first asked for (a write needs none of the kept segments')."""
+        if self._sentences is None:
+            self._sentences = read_json(self.folder / "sentences.json")
+        return self._sentences
 
 
 def write_segment(index_dir: Path, records: Records, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
@@ -92,7 +99,6 @@ def read_segment(index_dir: Path, seg_id: str) -> Segment:
                 folder=folder,
                 documents=read_json(folder / "documents.json"),
                 chunks=read_json(folder / "chunks.json"),
-                sentences=read_json(folder / "sentences.json"),
                 chunk_vectors=np.load(folder / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r"),
                 sentence_vectors=np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"),
                 postings=Postings.load(folder),

@@ -310,8 +310,8 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
         "segments": segments, "documents": documents, "vector_store": store_config,
         "chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens,
     }
-    index = ArticleIndex.assemble(manifest, stacked, None, texts=False)
-    manifest.update(n_documents=len(index.documents), n_chunks=len(index.chunks), n_sentences=len(index.sentences))
+    index = ArticleIndex.assemble(manifest, stacked, None, texts=False, sentences=False)
+    manifest.update(n_documents=len(index.documents), n_chunks=len(index.chunks))
     old_chunks = _live_chunks(old_stacked)
     same_store = live is not None and live.manifest.get("vector_store", {"kind": "faiss"}) == store_config
     removed = np.array([i for i, c in enumerate(old_chunks) if c["doc_id"] in plan.replaced], dtype=np.int64)

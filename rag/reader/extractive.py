@@ -29,12 +29,12 @@ WHOLE_SENTENCE = 0.9  # a lead this share of its sentence is the quote itself: i
 class LearnedAnswerer:
     """Answer from the retrieved passages with verbatim quotes, or refuse."""
 
-    def __init__(self, index, model: ReaderModel | None = None, *, max_sentences: int = 2):
-        if max_sentences < 1:
+    def __init__(self, index, model: ReaderModel | None = None, *, max_sentences: int | None = None):
+        if max_sentences is not None and max_sentences < 1:
             raise ValueError(f"max_sentences must be at least 1, got {max_sentences}")
         self.index = index
         self._model = model  # the shipped one is read on first use: building an index never needs it
-        self.max_sentences = max_sentences
+        self.max_sentences = max_sentences  # None: as many as the model's quoting rule allows (max_quotes)
 
     @property
     def model(self) -> ReaderModel:
@@ -52,7 +52,8 @@ class LearnedAnswerer:
         first = lead.sentence if lead else None
         if first is None and reading.spans and self.model.quote_span_sentence:
             first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with
-        quoted = quoted_sentences(reading.sentences, first, self.model.second_quote_ratio, self.max_sentences)
+        quoted = quoted_sentences(reading.sentences, first, self.model.quote_mass,
+                                  self.max_sentences or self.model.max_quotes)
         citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         text = body
@@ -86,17 +87,27 @@ class LearnedAnswerer:
         )
 
 
-def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidate | None, second_ratio: float,
-                     max_sentences: int = 2) -> list[SentenceCandidate]:
+def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidate | None, mass: float,
+                     max_sentences: int = 3) -> list[SentenceCandidate]:
     """The sentences to quote: ``first`` (the lead's, or the best span's) if given, then the best sentences
-    (``sentences`` sorted best first) while they hold ``second_ratio`` of the best one's probability."""
-    best = sentences[0]
+    (``sentences`` sorted best first, each with its share of the sentence model's probability) until the
+    quoted ones hold ``mass`` of it together, or ``max_sentences`` are quoted. A sure model quotes one
+    sentence; an unsure one quotes the few the answer is likely among.
+
+    >>> a, b, c = (SentenceCandidate(i, 0, t, 0, 1, prob=p) for i, (t, p) in enumerate([("A", .6), ("B", .3), ("C", .1)]))
+    >>> [s.text for s in quoted_sentences([a, b, c], None, 0.5)], [s.text for s in quoted_sentences([a, b, c], None, 0.8)]
+    (['A'], ['A', 'B'])
+    >>> [s.text for s in quoted_sentences([a, b, c], c, 0.95)], [s.text for s in quoted_sentences([a, b, c], c, 0.95, 2)]
+    (['C', 'A', 'B'], ['C', 'A'])
+    """
     chosen = [first] if first is not None else []
-    for s in sentences[:max_sentences]:
-        if len(chosen) >= max_sentences:
+    held = first.prob if first is not None else 0.0
+    for s in sentences:
+        if len(chosen) >= max_sentences or (chosen and held >= mass):
             break
-        if s is not first and (s is best or s.prob >= second_ratio * best.prob):
+        if s is not first:
             chosen.append(s)
+            held += s.prob
     return chosen
 
 

@@ -27,7 +27,8 @@ class ReaderModel:
     question: TreeEnsemble
     lead_thresholds: dict[str, float]  # by question language: lead with the best span from this lead probability on
     answer_thresholds: dict[str, float]  # by question language: answer (rather than refuse) from this probability on
-    second_quote_ratio: float  # quote a second sentence when its probability is this share of the first's
+    quote_mass: float  # quote the best sentences until they hold this much of the sentence model's probability
+    max_quotes: int  # and at most this many
     quote_span_sentence: bool  # without a lead, quote the best span's sentence first (else the best sentence)
     info: dict
 
@@ -50,7 +51,8 @@ class ReaderModel:
         thresholds = info["thresholds"]
         return cls(models["sentence"], models["span"], models["lead"], models["question"],
                    _by_language(thresholds["lead"]), _by_language(thresholds["answer"]),
-                   thresholds["second_quote_ratio"], bool(thresholds["quote_span_sentence"]), info)
+                   float(thresholds.get("quote_mass", 0.0)), int(thresholds.get("max_quotes", 2)),
+                   bool(thresholds["quote_span_sentence"]), info)
 
     def answer_threshold(self, language: str) -> float:
         """Answer a question in ``language`` ("en", "zh") from this answerability probability on."""
