@@ -322,8 +322,10 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
     if lexicon is None:
         old_lexicon = layout.read_json(live.generation / "lexicon.json") if live is not None else {}
         lexicon = extend_lexicon(old_lexicon, old_vocabulary, index.lexical.vocabulary)
-    previous_keys = {int(c["key"]) for c in old_chunks} if same_store else set()
-    retired = _retired_keys(index_dir, live)
+    # keys only for a store that keeps rows outside the generation folder (Milvus): the rest have none to compare
+    keyed = backend.needs_previous
+    previous_keys = {int(c["key"]) for c in old_chunks} if keyed and same_store else set()
+    retired = _retired_keys(index_dir, live) if keyed else set()
     building = layout.new_generation(index_dir)
     try:
         layout.write_json(building / "lexicon.json", lexicon)
@@ -334,12 +336,13 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
     except BaseException:
         layout.discard(building)
         raise
-    kept = previous_keys | {int(c["key"]) for c in index.chunks}
-    touched: dict[str, set[int]] = {d: set() for d in plan.replaced | set(records.documents)}
-    for c in old_chunks + index.chunks:
-        if c["doc_id"] in touched:
-            touched[c["doc_id"]].add(int(c["key"]))
-    backend.clean_up(kept, retired, touched)
+    if keyed:
+        kept = previous_keys | {int(c["key"]) for c in index.chunks}
+        touched: dict[str, set[int]] = {d: set() for d in plan.replaced | set(records.documents)}
+        for c in old_chunks + index.chunks:
+            if c["doc_id"] in touched:
+                touched[c["doc_id"]].add(int(c["key"]))
+        backend.clean_up(kept, retired, touched)
     return manifest
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 class VectorBackend(Protocol):
     kind: str
+    needs_previous: bool  # publish and clean_up compare the chunks' keys with the generations being replaced
 
     def __len__(self) -> int: ...
 

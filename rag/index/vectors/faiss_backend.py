@@ -74,6 +74,7 @@ def prepare_for_search(index) -> None:
 
 class FaissBackend:
     kind = "faiss"
+    needs_previous = False  # everything lives in the generation folder: no keys to compare
 
     def __init__(self, dim: int, index=None, positions: np.ndarray | None = None):
         self.dim = dim
