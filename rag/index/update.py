@@ -41,8 +41,12 @@ from rag.ingest import RootLabels, Skipped, UnreadableFileError, file_sha256, fi
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
-MAX_SEGMENTS = 12  # more, and a write merges them into one
-MAX_DEAD_SHARE = 0.3  # or when this share of the segments' chunks belongs to documents no longer counted
+# Merging segments (``segments_to_merge``): more than MAX_SEGMENTS, and a write merges the newest ones of like size
+# (a tail no segment before it outweighs MERGE_FACTOR times), so a big old segment is not rewritten for a small
+# new one; when MAX_DEAD_SHARE of the segments' chunks belongs to documents no longer counted, all of them.
+MAX_SEGMENTS = 12
+MERGE_FACTOR = 4
+MAX_DEAD_SHARE = 0.3
 
 
 @dataclass
@@ -301,8 +305,10 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
     for doc_id, doc in records.documents.items():
         documents[doc_id] = {**{k: v for k, v in doc.items() if k != "text"}, "segment": segments[-1]["id"]}
     stacked = [(read_segment(index_dir, s["id"]), set(s["removed"])) for s in segments]
-    if _needs_compaction(stacked):  # the chunks keep their order: the live backend still fits
-        segments, stacked = compact(index_dir, stacked, documents)
+    merge = segments_to_merge(stacked)
+    if merge:  # the newest ones, merged in place: the chunks keep their order, so the live backend still fits
+        merged, merged_stacked = compact(index_dir, stacked[-merge:], documents)
+        segments, stacked = segments[:-merge] + merged, stacked[:-merge] + merged_stacked
         report.compacted = True
     manifest = {
         "format_version": layout.FORMAT_VERSION, "dim": _dim(stacked, live),
@@ -359,7 +365,8 @@ def _positions(seg, removed: set[str]) -> np.ndarray:
 
 
 def compact(index_dir: Path, stacked, documents: dict):
-    """Merge the segments' counted documents into one new segment (records, vectors and postings copied)."""
+    """Merge these segments' counted documents into one new segment (records, vectors and postings copied);
+    the merged documents' entries in ``documents`` are pointed at it."""
     from rag.index.article_index import ArticleIndex
 
     index = ArticleIndex.assemble({"documents": documents, "dim": _dim(stacked, None), "embedder": ""}, stacked, None)
@@ -373,18 +380,37 @@ def compact(index_dir: Path, stacked, documents: dict):
     postings = Postings.merge(parts, len(index.chunks))
     seg_id = write_segment(index_dir, records, np.asarray(index.chunk_vectors), np.asarray(index.sentence_vectors),
                            postings)
-    for doc in documents.values():
-        doc["segment"] = seg_id
+    for doc_id in index.documents:
+        documents[doc_id]["segment"] = seg_id
     segments = [{"id": seg_id, "removed": []}]
     return segments, [(read_segment(index_dir, seg_id), set())]
 
 
-def _needs_compaction(stacked) -> bool:
-    if len(stacked) > MAX_SEGMENTS:
-        return True
-    total = sum(len(seg.chunks) for seg, _ in stacked)
-    dead = sum(sum(c["doc_id"] in removed for c in seg.chunks) for seg, removed in stacked)
-    return total > 0 and dead > MAX_DEAD_SHARE * total
+def segments_to_merge(stacked) -> int:
+    """How many of the newest segments a write merges into one (0: none). All of them once removed documents
+    hold ``MAX_DEAD_SHARE`` of the chunks; past ``MAX_SEGMENTS``, the newest run of like size: from the newest
+    back, while the next older segment is at most ``MERGE_FACTOR`` times what the run holds so far.
+
+    >>> class Seg:
+    ...     def __init__(self, n): self.chunks = [{"doc_id": "d"}] * n
+    >>> segments_to_merge([(Seg(10_000), set())] + [(Seg(10), set())] * 12)   # the big one is left alone
+    12
+    >>> segments_to_merge([(Seg(10), set())] * 5), segments_to_merge([(Seg(10), {"d"})] + [(Seg(10), set())] * 2)
+    (0, 3)
+    """
+    sizes = [len(seg.chunks) for seg, _ in stacked]
+    total = sum(sizes)
+    dead = sum(sum(c["doc_id"] in removed for c in seg.chunks) for seg, removed in stacked if removed)
+    if total and dead > MAX_DEAD_SHARE * total:
+        return len(stacked)
+    if len(stacked) <= MAX_SEGMENTS:
+        return 0
+    run, held = 1, sizes[-1]
+    for size in reversed(sizes[:-1]):
+        if size > MERGE_FACTOR * max(held, 1):
+            break
+        run, held = run + 1, held + size
+    return max(run, 2)
 
 
 def _dim(stacked, live: Live | None) -> int:
