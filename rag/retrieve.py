@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from rag.asked_time import asked_time
 from rag.bilingual import translate_terms
 from rag.index import ArticleIndex
@@ -56,7 +57,8 @@ class HybridSearch:
     question (``rag ask``) does not pay for it; ``rag.langchain_retriever.HybridRetriever`` is its LangChain face.
 
     >>> from rag import Assistant
-    >>> search = HybridSearch(Assistant().index, Assistant().embedder)      # doctest: +SKIP
+    >>> assistant = Assistant()                                             # doctest: +SKIP
+    >>> search = HybridSearch(assistant.index, assistant.embedder)          # doctest: +SKIP
     >>> search.search("When does the smart port open?").passages[0].doc_id  # doctest: +SKIP
     """
 
