@@ -133,3 +133,26 @@ def llama_server():
     yield base_url
     stop(proc)
     Path(log.name).unlink(missing_ok=True)
+
+
+def as_format_2(index, folder: Path, vector_store: dict | None = None) -> None:
+    """Write ``index`` as rag-news-qa 0.1 wrote indexes (format 2: each generation one complete folder)."""
+    import shutil
+
+    import numpy as np
+
+    generation = folder / "gen-20260101T000000-aaaaaa"
+    generation.mkdir(parents=True)
+    (folder / "CURRENT").write_text(generation.name, encoding="utf-8")
+    documents = {d: {k: v for k, v in doc.items() if k not in ("text", "segment")}
+                 for d, doc in index.documents.items()}
+    for name, obj in (("documents.json", {d: doc["text"] for d, doc in index.documents.items()}),
+                      ("chunks.json", index.chunks), ("sentences.json", index.sentences),
+                      ("lexicon.json", index.lexicon),
+                      ("manifest.json", {"format_version": 2, "embedder": index.embedder, "dim": 384,
+                                         "vector_store": vector_store or {"kind": "faiss"}, "documents": documents,
+                                         "chunk_tokens": 200, "overlap_tokens": 40})):
+        (generation / name).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    np.save(generation / "chunk_vectors.npy", np.asarray(index.chunk_vectors), allow_pickle=False)
+    np.save(generation / "sentence_vectors.npy", np.asarray(index.sentence_vectors), allow_pickle=False)
+    shutil.rmtree(folder / "segments", ignore_errors=True)

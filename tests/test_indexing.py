@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import as_format_2
 
 from rag.index import layout
 from rag.errors import CorruptIndexError, EmbedderMismatchError, IndexNotFoundError, NoDocumentsError
@@ -237,30 +238,6 @@ def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, em
         ArticleIndex.load(index_dir)
 
 
-def _as_format_2(index: ArticleIndex, folder: Path) -> None:
-    """Write ``index`` as rag-news-qa 0.1 wrote indexes (format 2: each generation one complete folder)."""
-    import json
-    import shutil
-
-    import numpy as np
-
-    generation = folder / "gen-20260101T000000-aaaaaa"
-    generation.mkdir(parents=True)
-    (folder / "CURRENT").write_text(generation.name, encoding="utf-8")
-    documents = {d: {k: v for k, v in doc.items() if k not in ("text", "segment")}
-                 for d, doc in index.documents.items()}
-    for name, obj in (("documents.json", {d: doc["text"] for d, doc in index.documents.items()}),
-                      ("chunks.json", index.chunks), ("sentences.json", index.sentences),
-                      ("lexicon.json", index.lexicon),
-                      ("manifest.json", {"format_version": 2, "embedder": index.embedder, "dim": 384,
-                                         "vector_store": {"kind": "faiss"}, "documents": documents,
-                                         "chunk_tokens": 200, "overlap_tokens": 40})):
-        (generation / name).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
-    np.save(generation / "chunk_vectors.npy", np.asarray(index.chunk_vectors), allow_pickle=False)
-    np.save(generation / "sentence_vectors.npy", np.asarray(index.sentence_vectors), allow_pickle=False)
-    shutil.rmtree(folder / "segments", ignore_errors=True)
-
-
 def test_an_index_of_format_2_is_carried_over_without_embedding_again(tmp_path, seeds_index_dir, embedder):
     import numpy as np
 
@@ -269,7 +246,7 @@ def test_an_index_of_format_2_is_carried_over_without_embedding_again(tmp_path, 
 
     new = ArticleIndex.load(seeds_index_dir)
     old_dir = tmp_path / "index"
-    _as_format_2(new, old_dir)
+    as_format_2(new, old_dir)
 
     class Refuses:  # the carried-over index must not need the embedder for what it already holds
         spec = embedder.spec

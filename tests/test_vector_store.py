@@ -129,3 +129,25 @@ def test_milvus_update_delete_and_switch_from_faiss(tmp_path, embedder):
         kept |= generation_chunk_keys(index_dir, gen)
     present = {int(r["id"]) for r in client.query(collection, filter="id >= 0", output_fields=["id"], limit=10000)}
     assert present == kept
+
+
+def test_a_milvus_index_of_format_2_is_carried_over_without_inserting_its_rows_again(tmp_path, embedder, monkeypatch):
+    from conftest import as_format_2
+    from pymilvus import MilvusClient
+
+    from rag.index import ArticleIndex
+
+    built = tmp_path / "built"
+    update_index([SEEDS], built, embedder, vector_store={"kind": "milvus", "uri": str(tmp_path / "vectors.db")})
+    index = ArticleIndex.load(built)
+    old = tmp_path / "old"
+    as_format_2(index, old, vector_store=index.store_config)  # the same collection, as 0.1 left it
+    written = []
+    upsert = MilvusClient.upsert
+    monkeypatch.setattr(MilvusClient, "upsert", lambda self, name, rows, **kw: written.extend(rows) or upsert(
+        self, name, rows, **kw))
+    assistant = Assistant(old, embedder=embedder)  # carried over on opening
+    assert written == []  # every row was there already
+    assert assistant.index.vector_store.kind == "milvus" and len(assistant.index.vector_store) == len(index.chunks)
+    assert "2024年12月底" in assistant.ask("When does the smart port open?").text
+

@@ -280,11 +280,13 @@ def remove_documents(doc_ids, index_dir, embedder, *, progress: bool = False) ->
 # ---- assemble and publish ---------------------------------------------------------------------------
 def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config: dict, progress: bool,
           chunk_tokens: int, overlap_tokens: int, checkpoint, report: IndexReport, *,
-          assembled: tuple[Records, np.ndarray, np.ndarray] | None = None, lexicon: dict | None = None) -> dict:
+          assembled: tuple[Records, np.ndarray, np.ndarray] | None = None, lexicon: dict | None = None,
+          stored_keys: set[int] | None = None) -> dict:
     """Assemble ``plan`` into a new segment and publish a generation listing it; returns the new manifest.
 
     ``assembled`` (records with their chunk and sentence vectors) and ``lexicon`` come from an index of an
-    older format being carried over (``rag.index.upgrade``); ``embedder`` is then the name it was built with."""
+    older format being carried over (``rag.index.upgrade``); ``embedder`` is then the name it was built with, and
+    ``stored_keys`` the chunks its vector store already holds (nothing of them is inserted again)."""
     from rag.index.article_index import ArticleIndex
     from rag.index.vectors import backend_to_write
 
@@ -330,7 +332,7 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
         lexicon = extend_lexicon(old_lexicon, old_vocabulary, index.lexical.vocabulary)
     # keys only for a store that keeps rows outside the generation folder (Milvus): the rest have none to compare
     keyed = backend.needs_previous
-    previous_keys = {int(c["key"]) for c in old_chunks} if keyed and same_store else set()
+    previous_keys = {int(c["key"]) for c in old_chunks} if keyed and same_store else set(stored_keys or ())
     retired = _retired_keys(index_dir, live) if keyed else set()
     building = layout.new_generation(index_dir)
     try:
@@ -344,7 +346,9 @@ def write(index_dir: Path, live: Live | None, plan: Plan, embedder, store_config
         raise
     if keyed:
         kept = previous_keys | {int(c["key"]) for c in index.chunks}
-        touched: dict[str, set[int]] = {d: set() for d in plan.replaced | set(records.documents)}
+        # a carried-over index changes no document: none has rows to drop
+        changed = plan.replaced if stored_keys is not None else plan.replaced | set(records.documents)
+        touched: dict[str, set[int]] = {d: set() for d in changed}
         for c in old_chunks + index.chunks:
             if c["doc_id"] in touched:
                 touched[c["doc_id"]].add(int(c["key"]))

@@ -31,7 +31,9 @@ def upgrade_format_2(index_dir: Path, generation: Path, manifest: dict) -> None:
     records = Records(documents=documents, chunks=chunks, sentences=sentences)
     chunk_vectors = np.load(generation / "chunk_vectors.npy", allow_pickle=False)
     sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
+    # a vector database (Milvus) already holds these chunks' rows, keyed as format 3 keys them: none is inserted again
+    stored = {int(c["key"]) for c in chunks if "key" in c}
     write(index_dir, None, Plan(), manifest["embedder"], manifest.get("vector_store", {"kind": "faiss"}), False,
           manifest.get("chunk_tokens", 200), manifest.get("overlap_tokens", 40), None, IndexReport(),
           assembled=(records, chunk_vectors, sentence_vectors),
-          lexicon=layout.read_json(generation / "lexicon.json"))
+          lexicon=layout.read_json(generation / "lexicon.json"), stored_keys=stored)
