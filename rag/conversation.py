@@ -15,6 +15,25 @@ import re
 
 from rag.language import has_cjk
 
+def message_text(content, *, strict: bool = False) -> str:
+    """A chat message's text, as chat front ends send it: a string, or a list of parts of which the text ones
+    count (OpenAI's content parts; Gradio 6 hands its history back so). Anything else is no text, or with
+    ``strict`` (a request to ``rag serve``) a ``ValueError``.
+
+    >>> message_text([{"type": "text", "text": "When does"}, {"type": "text", "text": "it open?"}])
+    'When does it open?'
+    >>> message_text(None), message_text(42)
+    ('', '')
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+    if strict and content is not None:
+        raise ValueError("a message's content must be a string or a list of text parts")
+    return ""
+
+
 _CONNECTIVE_START = re.compile(
     r"^\s*(?:and|also|what about|how about|what of|then|so what|same for|but what|or)\b|^\s*(?:那|那么|还有|另外|以及|而|并且|那个)",
     re.I,

@@ -281,10 +281,24 @@ def write_state(index_dir: Path, state: dict) -> None:
     os.replace(partial, path)
 
 
+_urls_cache: dict[Path, tuple[tuple[int, int], dict[str, str]]] = {}
+
+
 def source_urls(index_dir: str | Path) -> dict[str, str]:
-    """Document id → the URL it was fetched from, for the pages in ``INDEX/web``."""
-    return {f"{WEB_FOLDER}/{entry['path']}": url for url, entry in read_state(Path(index_dir)).items()
-            if entry.get("path")}
+    """Document id → the URL it was fetched from, for the pages in ``INDEX/web``. Read again only when
+    ``fetched.json`` changed (``rag serve`` asks for it with every answer)."""
+    path = Path(index_dir) / STATE_FILE
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return {}
+    cached = _urls_cache.get(path)
+    if cached is None or cached[0] != stamp:
+        urls = {f"{WEB_FOLDER}/{entry['path']}": url for url, entry in read_state(Path(index_dir)).items()
+                if entry.get("path")}
+        _urls_cache[path] = cached = (stamp, urls)
+    return dict(cached[1])
 
 
 def is_url(text: str) -> bool:

@@ -53,18 +53,13 @@ def error_body(message: str, code: str) -> dict:
 
 
 def message_text(content) -> str:
-    """A chat message's text: a string, or a list of parts of which the text ones count.
+    """``rag.conversation.message_text``, strict: a content of any other shape is the request's error."""
+    from rag.conversation import message_text as text_of
 
-    >>> message_text([{"type": "text", "text": "When does"}, {"type": "text", "text": "it open?"}])
-    'When does it open?'
-    """
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
-    raise RequestError("a message's content must be a string or a list of text parts")
+    try:
+        return text_of(content, strict=True)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def question_and_history(messages) -> tuple[str, list[str]]:

@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from rag import Assistant  # noqa: E402
+from rag.conversation import message_text  # noqa: E402
 from rag.errors import LLMConfigError  # noqa: E402
 from rag.llm import LLMConfig  # noqa: E402
 from rag.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_CHARS, UploadError  # noqa: E402
@@ -36,15 +37,6 @@ FALLBACK_BADGE = {
     "model_error": "⚠ The language model failed; this is the extractive answer.",
     "model_declined": "⚠ The model said the articles do not say; this is what the extractive answerer found.",
 }
-
-
-def _message_text(content) -> str:
-    """Chat message content as text: Gradio 6 hands it back as a list of parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
 
 
 def model_label(assistant: Assistant) -> str | None:
@@ -127,7 +119,7 @@ def build_app(assistant: Assistant, *, allow_custom_llm: bool = False, allow_rem
         if len(message) > MAX_MESSAGE_CHARS:
             message = message[:MAX_MESSAGE_CHARS]
             notes.append(f"Your message was cut to {MAX_MESSAGE_CHARS} characters.")
-        previous = [_message_text(m["content"]) for m in history if m["role"] == "user"]
+        previous = [message_text(m["content"]) for m in history if m["role"] == "user"]
         history = history + [{"role": "user", "content": as_text(message)}, {"role": "assistant", "content": ""}]
         yield history, gr.skip(), ""
         try:
