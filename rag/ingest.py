@@ -286,7 +286,7 @@ def web_page_text(html: str) -> WebPage:
     if root is None or any("Excessive depth" in error.message for error in parser.error_log):
         return WebPage(*html_to_text(html))
     if sum(1 for _ in root.iter()) > MAX_EXTRACTED_ELEMENTS:
-        return WebPage(*html_to_text(html))
+        return WebPage(*_whole_page(root))  # the tree is read as it is (trafilatura has not touched it)
     related = _related_links(root)
     own_title, own_date = _first_text(root, "h1") or _first_text(root, "title"), _meta_date(root)
     import trafilatura
@@ -361,6 +361,11 @@ def html_to_text(html: str) -> tuple[str, str | None, str | None]:
         return _stream_text(html), None, None
     if root is None:
         return "", None, None
+    return _whole_page(root)
+
+
+def _whole_page(root) -> tuple[str, str | None, str | None]:
+    """``html_to_text`` of a parsed page."""
     title = _first_text(root, "h1") or _first_text(root, "title")
     return _text_with_breaks(root), title, _meta_date(root)
 
