@@ -50,8 +50,9 @@ for question in ["When does the smart port open?", "谅山省2023年进出口总
     latencies.append((time.perf_counter() - t) * 1000)
 print(rate, statistics.median(latencies))
 """
-# what each run sets: OMP_WAIT_POLICY=ACTIVE spins (30 billion spins), PASSIVE sleeps at once; GOMP_SPINCOUNT bounds
-# how long libgomp's waiting threads spin before they sleep (300k, ~3 ms, is its default without a policy)
+# what each run sets: OMP_WAIT_POLICY=ACTIVE spins (30 billion spins), PASSIVE sleeps at once; GOMP_SPINCOUNT, which
+# libgomp takes over either policy's, bounds how long waiting threads spin before they sleep (300k, ~3 ms, is its
+# default without a policy)
 SETTINGS = {
     "OMP_WAIT_POLICY=ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},
     "OMP_WAIT_POLICY=PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
@@ -63,7 +64,7 @@ SETTINGS = {
 
 def run(setting: dict) -> tuple[float, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    env.update(setting)  # rag puts its own default in only when neither is set
+    env.update(setting)  # with GOMP_SPINCOUNT alone rag still sets PASSIVE; the explicit spin count wins over it
     out = subprocess.run([sys.executable, "-c", EMBED, str(ROOT)], env=env, capture_output=True, text=True,
                          check=True)
     rate, latency = out.stdout.strip().splitlines()[-1].split()
