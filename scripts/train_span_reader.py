@@ -13,7 +13,7 @@ to balance the many sentences that do not answer. Keeping the two apart matters:
 one more position in the start/end softmax, the many answerless sentences pulled every span's score down
 (the best span beat "no answer" in under 2% of the sentences that held the answer, and its F1 fell).
 
-The torch model here and ``rag.reader.encoder`` compute the same function (``tests/test_span_reader.py``);
+The torch model here and ``embeddings.e5_encoder`` compute the same function (``tests/test_span_reader.py``);
 what is saved is plain arrays: the adapter's A and B matrices, the retrained LayerNorms and the head.
 """
 
@@ -32,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.reader.e5_file import E5File, read_e5_file  # noqa: E402
-from rag.reader.e5_tokenizer import e5_tokenizer  # noqa: E402
-from rag.reader.encoder import LAYER_NORMS, PROJECTIONS  # noqa: E402
+from embeddings.e5_file import E5File, read_e5_file  # noqa: E402
+from embeddings.e5_tokenizer import e5_tokenizer  # noqa: E402
+from embeddings.e5_encoder import LAYER_NORMS, PROJECTIONS  # noqa: E402
 from rag.reader.span_reader import PairEncoding, encode_pair  # noqa: E402
 
 SETTINGS = {"rank": 8, "lora_alpha": 16, "max_question_tokens": 48, "max_sentence_tokens": 128,
@@ -43,7 +43,7 @@ SETTINGS = {"rank": 8, "lora_alpha": 16, "max_question_tokens": 48, "max_sentenc
 
 
 def build_model(model_file: E5File, settings: dict):
-    """The torch twin of ``rag.reader.encoder.E5Encoder`` plus the head, e5's weights frozen."""
+    """The torch twin of ``embeddings.e5_encoder.E5Encoder`` plus the head, e5's weights frozen."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -114,7 +114,7 @@ def build_model(model_file: E5File, settings: dict):
 
 
 def export(model) -> dict[str, np.ndarray]:
-    """The trained parameters as plain arrays, named as ``rag.reader.encoder`` reads them."""
+    """The trained parameters as plain arrays, named as ``embeddings.e5_encoder`` reads them."""
     out = {}
     for i, layer in enumerate(model.layers):
         for name in PROJECTIONS:

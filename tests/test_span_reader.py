@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.reader.e5_file import read_e5_file
-from rag.reader.e5_tokenizer import e5_tokenizer
-from rag.reader.encoder import E5Encoder
+from embeddings.e5_file import read_e5_file
+from embeddings.e5_tokenizer import e5_tokenizer
+from embeddings.e5_encoder import E5Encoder
 from rag.reader.span_reader import SpanReader, best_spans, default_span_reader, encode_pair
 
 ROOT = Path(__file__).resolve().parent.parent

