@@ -40,7 +40,8 @@ class E5DocumentEncoder:
         """``text``'s windows as e5 reads them, ``<s>`` and ``</s>`` included."""
         ids = e5_tokenizer(self.model_file.path).encode(PASSAGE_PREFIX + text, add_special_tokens=False).ids
         cuts = range(0, max(len(ids), 1), self.window)
-        return [[0, *ids[a:a + self.window], 2] for a in cuts]
+        cfg = self.encoder.config
+        return [[cfg.bos, *ids[a:a + self.window], cfg.eos] for a in cuts]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """``[len(texts), 384]`` float32, L2-normalised passage vectors."""
