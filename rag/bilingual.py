@@ -176,21 +176,48 @@ def translate_terms(question: str, lexicon: dict, vocabulary: frozenset) -> Tran
     Longer phrases win ("lang son" before "son"); a word with many candidate
     translations spreads its weight over them.
     """
-    words = _WORD.findall(re.sub(r"['’]s\b", "", question.lower()))
+    words, phrases = _phrases(question, lexicon, vocabulary)
     weights: dict[str, float] = defaultdict(float)
     covered: set[int] = set()
-    i = 0
-    while i < len(words):
-        n, candidates = _longest_match(words, i, lexicon, vocabulary)
+    for i, n, candidates in phrases:
         if candidates:
             spread = 1.0 / math.sqrt(len(candidates))
             for token, w in candidates.items():
                 weights[token] = max(weights[token], w * spread)
             covered.update(range(i, i + n))
-        i += n
-    content = [p for p, w in enumerate(words) if w not in STOPWORDS and w not in FRAMING_WORDS and not w.isdigit()]
+    content = [p for p, w in enumerate(words) if is_content_word(w)]
     coverage = sum(p in covered for p in content) / len(content) if content else 0.0
     return Translation(dict(weights), coverage)
+
+
+def is_content_word(word: str) -> bool:
+    """Not a stopword, a framing word ("year", "number") or a number: a word whose translation should be found."""
+    return word not in STOPWORDS and word not in FRAMING_WORDS and not word.isdigit()
+
+
+def translated_phrases(question: str, lexicon: dict, vocabulary: frozenset) -> list[tuple[str, list[str]]]:
+    """The English question's content words and phrases, longest first as ``translate_terms`` reads them, each with
+    its index terms (empty: the collection has no word for it).
+
+    >>> translated_phrases("Who is the governor of Lang Son?", {"governor": {"省长": 1.0}, "lang son": {"谅山": 1.0}},
+    ...                    frozenset())
+    [('governor', ['省长']), ('lang son', ['谅山'])]
+    """
+    words, phrases = _phrases(question, lexicon, vocabulary)
+    return [(" ".join(words[i: i + n]), list(candidates or ()))
+            for i, n, candidates in phrases if n > 1 or is_content_word(words[i])]
+
+
+def _phrases(question: str, lexicon: dict, vocabulary: frozenset) -> tuple[list[str], list[tuple[int, int, dict | None]]]:
+    """The question's words and its phrases in order: (first word, length, index terms or None)."""
+    words = _WORD.findall(re.sub(r"['’]s\b", "", question.lower()))
+    phrases = []
+    i = 0
+    while i < len(words):
+        n, candidates = _longest_match(words, i, lexicon, vocabulary)
+        phrases.append((i, n, candidates))
+        i += n
+    return words, phrases
 
 
 def _longest_match(words: list[str], i: int, lexicon: dict, vocabulary: frozenset) -> tuple[int, dict | None]:

@@ -8,7 +8,7 @@ import pytest
 
 from rag.lexical import tag_words
 from rag.reader.candidates import enumerate_spans
-from rag.reader.model import MODEL_DIR, ReaderModel, default_model
+from rag.reader.model import MODEL_DIR, ModelColumns, ReaderModel, default_model
 from rag.reader.reader import Reader
 from rag.reader.trees import TreeEnsemble
 
@@ -38,13 +38,23 @@ def test_a_model_trained_on_other_features_is_refused_with_how_to_retrain(tmp_pa
     folder = tmp_path / "model"
     shutil.copytree(MODEL_DIR, folder)
     info = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
-    info["features"]["span"] = info["features"]["span"][:-1]
+    info["features"]["span"] = [*info["features"]["span"][:-1], "a_feature_this_code_no_longer_computes"]
     (folder / "reader.json").write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(RuntimeError, match="train_reader.py"):
         ReaderModel.load(folder)
     (folder / "span.txt").write_text("not a model", encoding="utf-8")
     with pytest.raises(RuntimeError, match="cannot be read"):
         ReaderModel.load(folder)
+
+
+def test_a_model_trained_before_a_feature_was_added_is_fed_only_its_own_columns():
+    trained_on = default_model().info["features"]["question"]
+    tree = default_model().question.model
+    computed = [trained_on[0], "a_feature_added_since", *trained_on[1:]]
+    model = ModelColumns.of(tree, trained_on, computed, "question")
+    row = np.random.default_rng(0).random((3, len(trained_on)))
+    wide = np.insert(row, 1, 99.0, axis=1)  # what the code computes now: the new column, whatever it holds
+    assert np.array_equal(model.predict(wide), tree.predict(row))
 
 
 def test_spans_are_whole_words_names_and_dates():

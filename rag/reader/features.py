@@ -99,7 +99,7 @@ QUESTION_FEATURES = [
     "span_gap", "q_has_year", "year_in_evidence", "year_in_passages", "missing_idf_max", "missing_idf_share",
     "names_share", "names_in_quoted", "rarest_found", "attribute_known", "attribute_in_quoted",
     "attribute_in_evidence", "attribute_in_passages", "missing_in_passages_share",
-    "quoted_terms_share", "lead_prob", "span_question_before",
+    "quoted_terms_share", "lead_prob", "en_words_in_passages", "en_words_in_best", "span_question_before",
     "span_question_after", "span_crossing", "span_outside", "span_before_wh_distance", "span_after_wh_distance",
     *_onehot("kind", KINDS),
 ]
@@ -576,6 +576,7 @@ def question_features(question: QuestionInfo, terms: QuestionTerms, sentences: l
         _attribute_found(question, index, "", all_text.lower())[2],
         sum(terms.idf[t] for t in own_terms if t not in all_text) / own_mass,
         terms.share(_tokens(quoted_text)) if best else 0.0, lead_prob,
+        *_english_words_found(question, index, best.text.lower() if best else "", all_text.lower()),
         *_alignment_of(spans, X_span), *[float(question.kind == k) for k in KINDS],
     ]
     return np.asarray([row], dtype=np.float32)
@@ -608,6 +609,27 @@ def _attribute_found(question: QuestionInfo, index, sentence: str, evidence: str
         return 0.0, 0.0, 0.0
     known = any(f in index.vocabulary for f in forms)
     return float(known), float(any(f in sentence for f in forms)), float(any(f in evidence for f in forms))
+
+
+_QUESTION_WORDS = frozenset("what which who whom whose when where why how many much long far old often large big "
+                            "high tall is are was were be been do does did has have had can could will would".split())
+
+
+def _english_words_found(question: QuestionInfo, index, sentence: str, passages: str) -> tuple[float, float]:
+    """For an English question, the share of its content words and phrases ("lang son") with a translation (or the
+    word itself) in the retrieved passages, and in the best sentence: "population" in "What is the population of
+    Hanoi?" has none in articles about border trade. (-1: not an English question, or no content words)"""
+    if question.language != "en":
+        return -1.0, -1.0
+    from rag.bilingual import translated_phrases
+
+    phrases = [(p, forms) for p, forms in translated_phrases(question.text, index.lexicon or {}, index.vocabulary)
+               if p not in _QUESTION_WORDS]
+    if not phrases:
+        return -1.0, -1.0
+    in_passages = sum(any(f in passages for f in [p, *forms]) for p, forms in phrases)
+    in_sentence = sum(any(f in sentence for f in [p, *forms]) for p, forms in phrases)
+    return in_passages / len(phrases), in_sentence / len(phrases)
 
 
 _ALIGNMENT = [SPAN_FEATURES.index(n) for n in ("question_before_share", "question_after_share", "crossing_share",
