@@ -28,7 +28,7 @@ from rag.injection import looks_like_instructions
 from rag.lexical import tokenize
 from rag.lexical import Word, tag_words
 from rag.reader.candidates import SpanCandidate
-from rag.reader.questions import KINDS, QuestionInfo
+from rag.reader.questions import AUXILIARY_WORDS, ENGLISH_QUESTION_WORDS, KINDS, QuestionInfo
 from rag.reader.reader_features import READER_QUESTION_FEATURES, READER_SPAN_FEATURES
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -551,6 +551,7 @@ def question_features(question: QuestionInfo, terms: QuestionTerms, sentences: l
     evidence_tokens = _tokens(evidence_text) if evidence_text else frozenset()
     quoted_text = " ".join(s.text for s in quoted).lower()
     all_text = " ".join(f"{p.title} {p.date or ''} {p.text}" for p in passages)
+    all_lower = all_text.lower()
     own_terms = {t: w for t, w in terms.weights.items() if _CJK.search(t) or not retrieval.translated}
     missing = [terms.idf[t] for t in own_terms if t not in evidence_tokens and t not in evidence_text]
     own_mass = sum(terms.idf[t] for t in own_terms) or 1.0
@@ -573,10 +574,10 @@ def question_features(question: QuestionInfo, terms: QuestionTerms, sentences: l
         sum(n in quoted_text for n in names) / len(names) if names and best else -1.0,
         float(rarest is not None and (rarest in evidence_tokens or rarest in evidence_text)),
         *_attribute_found(question, index, quoted_text, evidence_text.lower()),
-        _attribute_found(question, index, "", all_text.lower())[2],
+        _attribute_found(question, index, "", all_lower)[2],
         sum(terms.idf[t] for t in own_terms if t not in all_text) / own_mass,
         terms.share(_tokens(quoted_text)) if best else 0.0, lead_prob,
-        *_english_words_found(question, index, best.text.lower() if best else "", all_text.lower()),
+        *_english_words_found(question, index, best.text.lower() if best else "", all_lower),
         *_alignment_of(spans, X_span), *[float(question.kind == k) for k in KINDS],
     ]
     return np.asarray([row], dtype=np.float32)
@@ -611,10 +612,6 @@ def _attribute_found(question: QuestionInfo, index, sentence: str, evidence: str
     return float(known), float(any(f in sentence for f in forms)), float(any(f in evidence for f in forms))
 
 
-_QUESTION_WORDS = frozenset("what which who whom whose when where why how many much long far old often large big "
-                            "high tall is are was were be been do does did has have had can could will would".split())
-
-
 def _english_words_found(question: QuestionInfo, index, sentence: str, passages: str) -> tuple[float, float]:
     """For an English question, the share of its content words and phrases ("lang son") with a translation (or the
     word itself) in the retrieved passages, and in the best sentence: "population" in "What is the population of
@@ -624,7 +621,7 @@ def _english_words_found(question: QuestionInfo, index, sentence: str, passages:
     from rag.bilingual import translated_phrases
 
     phrases = [(p, forms) for p, forms in translated_phrases(question.text, index.lexicon or {}, index.vocabulary)
-               if p not in _QUESTION_WORDS]
+               if p not in ENGLISH_QUESTION_WORDS and p not in AUXILIARY_WORDS]
     if not phrases:
         return -1.0, -1.0
     in_passages = sum(any(f in passages for f in [p, *forms]) for p, forms in phrases)

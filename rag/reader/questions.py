@@ -122,14 +122,15 @@ def analyze_question(question: str) -> QuestionInfo:
                         years=years, words_before=words_before, words_after=words_after, asked=asked)
 
 
-_AUXILIARY = frozenset("is are was were be been do does did has have had can could will would should many much "
+ENGLISH_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+AUXILIARY_WORDS = frozenset("is are was were be been do does did has have had can could will would should many much "
                        "long far old often large big high tall".split())
 
 
 def _first_content_word(text: str) -> str:
     """population in " is the population of Guangxi?", votes in " many votes did Vietnam receive"."""
     for word in re.findall(r"[a-z][a-z'-]*", text.lower()):
-        if word not in STOPWORDS and word not in _AUXILIARY:
+        if word not in STOPWORDS and word not in AUXILIARY_WORDS:
             return word
     return ""
 
