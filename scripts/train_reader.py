@@ -56,7 +56,7 @@ from rag.reader.features import (  # noqa: E402
     lead_features,
     sentence_features,
 )
-from rag.reader.questions import analyze_question  # noqa: E402
+from rag.reader.questions import analyze_question, with_newest_year  # noqa: E402
 from rag.reader.reader import (  # noqa: E402
     SPANS_PER_SENTENCE,
     TOP_SENTENCES,
@@ -173,7 +173,7 @@ def collect(example: Example, assistant, keep=None) -> Example:
     example.index = index
     retrieval = assistant.search(example.question, k=K, keep=keep)
     example.retrieval = retrieval
-    example.info = analyze_question(example.question)
+    example.info = with_newest_year(analyze_question(example.question), [p.date for p in retrieval.passages])
     example.terms = question_terms(example.info, retrieval, index)
     example.sentences = sentence_candidates(retrieval, index)
     example.X_sentence = sentence_features(example.info, example.terms, example.sentences, retrieval, index)

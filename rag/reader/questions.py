@@ -9,13 +9,19 @@ learned models (``rag.reader.features``). ``analyze_question`` is cheap and lang
 >>> q = analyze_question("Which country hosted the 2022 World Cup?")
 >>> q.kind, q.head, q.years
 ('place', 'country', [2022])
+
+A question about the newest state ("latest", "最新") asks about the year of the newest evidence:
+
+>>> with_newest_year(analyze_question("谅山省最新的进出口总额是多少？"), ["2022-12-27", "2024-12-30", None]).years
+[2024]
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from rag.asked_time import asked_time
 from rag.language import detect_language
 from rag.lexical import STOPWORDS, _jieba
 
@@ -120,6 +126,16 @@ def analyze_question(question: str) -> QuestionInfo:
     asked = head or (words_after[:1] or before[-1:] or [""])[0]
     return QuestionInfo(question, language, kind, wh=wh, head=head, before_wh=before, after_wh=words_after[:3],
                         years=years, words_before=words_before, words_after=words_after, asked=asked)
+
+
+def with_newest_year(info: QuestionInfo, dates) -> QuestionInfo:
+    """``info`` asking about the year of the newest of ``dates`` (the retrieved passages' document dates)
+    when its question asks for the newest state and names no year; ``info`` itself otherwise. The models'
+    year features (the sentence names the asked year, or another one) then read "latest" as that year."""
+    if info.years or not asked_time(info.text).latest:
+        return info
+    newest = max((d for d in dates if d), default="")
+    return replace(info, years=[int(newest[:4])]) if _YEAR.fullmatch(newest[:4]) else info
 
 
 ENGLISH_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())

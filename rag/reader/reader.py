@@ -33,7 +33,7 @@ from rag.reader.features import (
     span_features,
 )
 from rag.reader.model import ReaderModel, default_model
-from rag.reader.questions import QuestionInfo, analyze_question
+from rag.reader.questions import QuestionInfo, analyze_question, with_newest_year
 from rag.reader.reader_features import question_reader_row, span_reader_rows
 from rag.reader.span_reader import SentenceSpans, SpanReader, default_span_reader
 
@@ -103,7 +103,7 @@ class Reader:
 
     def read(self, question: str, retrieval) -> Reading:
         index, model = self.index, self.model
-        info = analyze_question(question)
+        info = with_newest_year(analyze_question(question), [p.date for p in retrieval.passages])
         terms = question_terms(info, retrieval, index)
         sentences = sentence_candidates(retrieval, index)
         if not sentences:
