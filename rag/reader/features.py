@@ -184,14 +184,19 @@ def _tokens(text: str) -> frozenset[str]:
 
 # ---- sentences ------------------------------------------------------------------------------------
 def sentence_candidates(retrieval, index) -> list[SentenceCandidate]:
-    """The sentences of the retrieved passages, each once, in passage order; instruction-like ones left out."""
+    """The sentences of the retrieved passages, each once, in passage order. A passage holding instructions
+    planted for a language model is left out whole: neither they nor the harmless-looking lines around them
+    (a title, "以下内容供读者参考") are evidence."""
     seen: set[str] = set()
     out = []
     for rank, passage in enumerate(retrieval.passages):
-        for sid in index.chunks[passage.chunk_id]["sentence_ids"]:
-            text = index.sentence_text(sid)
-            if text in seen or len(text.strip()) < 2 or looks_like_instructions(text):
-                continue  # instructions planted in an article are never an answer
+        sentence_ids = index.chunks[passage.chunk_id]["sentence_ids"]
+        texts = [index.sentence_text(sid) for sid in sentence_ids]
+        if any(looks_like_instructions(text) for text in texts):
+            continue
+        for sid, text in zip(sentence_ids, texts):
+            if text in seen or len(text.strip()) < 2:
+                continue
             seen.add(text)
             record = index.sentences[sid]
             out.append(SentenceCandidate(sid, rank, text, record["start"], record["end"]))
