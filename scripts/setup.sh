@@ -30,11 +30,13 @@ if [ ! -f "$stamp" ]; then
   if [ "$EXTRAS" = "test" ]; then
     echo "setup: building llama-cpp-python from source for the language-model tests (about 5 min, once)"
     # Not for this CPU alone (-march=native): built natively on a CPU with AMX, 0.3.36 segfaults on its first
-    # token. A portable AVX2 build runs on any x86-64 from 2013 on. --no-cache-dir: never reuse a native wheel.
+    # token. A portable AVX2 build runs on any x86-64 from 2013 on. Forced and uncached, so that neither a native
+    # build already in the venv nor one in pip's wheel cache is kept; its dependencies come with the project's.
     if [ "$(uname -m)" = "x86_64" ]; then
       export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
     fi
-    pip install -q --disable-pip-version-check --no-cache-dir -c scripts/constraints.txt "llama-cpp-python[server]"
+    pip install -q --disable-pip-version-check --no-cache-dir --force-reinstall --no-deps -c scripts/constraints.txt \
+      llama-cpp-python
   fi
   pip install -q --disable-pip-version-check -c scripts/constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
   if [ "$EXTRAS" = "test" ]; then
