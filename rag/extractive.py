@@ -108,11 +108,13 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         ids, ranks, texts, previous = [], [], [], []
         for rank, passage in enumerate(retrieval.passages):
+            if looks_like_instructions(passage.text):
+                continue  # a passage planting instructions is no evidence: not them, nor the lines around them
             sentence_ids = index.chunks[passage.chunk_id]["sentence_ids"]
             for pos, sid in enumerate(sentence_ids):
                 text = index.sentence_text(sid)
-                if text in seen or len(text) < 4 or looks_like_instructions(text):
-                    continue  # instructions planted in an article are never an answer
+                if text in seen or len(text) < 4:
+                    continue
                 seen.add(text)
                 ids.append(sid)
                 ranks.append(rank)

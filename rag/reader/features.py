@@ -190,11 +190,10 @@ def sentence_candidates(retrieval, index) -> list[SentenceCandidate]:
     seen: set[str] = set()
     out = []
     for rank, passage in enumerate(retrieval.passages):
-        sentence_ids = index.chunks[passage.chunk_id]["sentence_ids"]
-        texts = [index.sentence_text(sid) for sid in sentence_ids]
-        if any(looks_like_instructions(text) for text in texts):
+        if looks_like_instructions(passage.text):
             continue
-        for sid, text in zip(sentence_ids, texts):
+        for sid in index.chunks[passage.chunk_id]["sentence_ids"]:
+            text = index.sentence_text(sid)
             if text in seen or len(text.strip()) < 2:
                 continue
             seen.add(text)
