@@ -48,6 +48,46 @@ def made_vectors(index, embedder, with_title: bool) -> np.ndarray:
     return out
 
 
+class BestSentenceSearch:
+    """Dense search with no chunk vectors of their own: a chunk scores as its best sentence (with ``titles``,
+    or its document's title), as passage retrieval by the best sentence (MaxP) does; with ``plus_mean``, plus
+    the similarity of the mean of its sentences. With ``rescore``, the ``rescore`` best chunks by the mean of
+    their sentences are found first (what an approximate index of mean vectors would give) and only those are
+    scored by their best sentence. Only for this bench."""
+
+    def __init__(self, index, means: np.ndarray, title_vectors: dict, plus_mean: bool = False, rescore: int = 0):
+        self.sentence_vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
+        self.means, self.plus_mean, self.rescore = means, plus_mean, rescore
+        self.sentence_ids = [list(c["sentence_ids"]) for c in index.chunks]
+        self.title_of = {i: title_vectors[c["title"]] for i, c in enumerate(index.chunks)
+                         if c["section"] == "main" and c["title"] in title_vectors}
+
+    def chunk_score(self, i: int, sims: np.ndarray, query: np.ndarray) -> float:
+        ids = self.sentence_ids[i]
+        best = float(sims[ids].max()) if ids else -1.0
+        if i in self.title_of:
+            best = max(best, float(self.title_of[i] @ query))
+        return best + (float(self.means[i] @ query) if self.plus_mean else 0.0)
+
+    def search(self, query: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        if self.rescore:
+            pool = np.argsort(-(self.means @ query))[:max(self.rescore, depth)]
+        else:
+            pool = np.arange(len(self.sentence_ids))
+        sims = self.sentence_vectors @ query
+        scored = sorted(((int(i), self.chunk_score(int(i), sims, query)) for i in pool), key=lambda t: -t[1])
+        return scored[:depth]
+
+
+def with_best_sentence(index, embedder, with_title: bool, plus_mean: bool = False, rescore: int = 0):
+    titles = sorted({c["title"] for c in index.chunks if c["title"] and c["section"] == "main"})
+    title_vectors = dict(zip(titles, np.asarray(embedder.embed_documents(titles), dtype=np.float32))) \
+        if with_title and titles else {}
+    means = made_vectors(index, embedder, False)
+    return dataclasses.replace(index, chunk_vectors=means,
+                               vector_store=BestSentenceSearch(index, means, title_vectors, plus_mean, rescore))
+
+
 def with_vectors(index, vectors: np.ndarray):
     from rag.index.vectors.faiss_backend import FaissBackend, build_vector_index
 
@@ -110,7 +150,11 @@ def main() -> None:
         index, embedder = assistant.index, assistant.embedder
         variants = {"stored (title + chunk)": index,
                     "mean of sentences": with_vectors(index, made_vectors(index, embedder, False)),
-                    "mean of sentences + title": with_vectors(index, made_vectors(index, embedder, True))}
+                    "mean of sentences + title": with_vectors(index, made_vectors(index, embedder, True)),
+                    "best sentence": with_best_sentence(index, embedder, False),
+                    "best sentence or title": with_best_sentence(index, embedder, True),
+                    "best sentence + mean": with_best_sentence(index, embedder, False, True),
+                    "best sentence of the 200 best means": with_best_sentence(index, embedder, False, rescore=200)}
         for variant, idx in variants.items():
             t = time.perf_counter()
             figures = retrieval_figures(HybridSearch(idx, embedder, k=5), questions)
