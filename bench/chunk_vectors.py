@@ -31,17 +31,20 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "scripts")]
 from report import replace_section  # noqa: E402
 
 
-def made_vectors(index, embedder, with_title: bool) -> np.ndarray:
-    """Each chunk's vector as the normalised mean of its sentences' (and, for main text, its title's)."""
-    sentence_vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
+def title_vectors(index, embedder) -> dict:
+    """Each main-text title's vector, embedded once per title."""
     titles = sorted({c["title"] for c in index.chunks if c["title"] and c["section"] == "main"})
-    title_vectors = dict(zip(titles, np.asarray(embedder.embed_documents(titles), dtype=np.float32))) \
-        if with_title and titles else {}
+    return dict(zip(titles, np.asarray(embedder.embed_documents(titles), dtype=np.float32))) if titles else {}
+
+
+def made_vectors(index, titles: dict) -> np.ndarray:
+    """Each chunk's vector as the normalised mean of its sentences' (and, for main text, its title's in ``titles``)."""
+    sentence_vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
     out = np.zeros((len(index.chunks), index.dim), dtype=np.float32)
     for i, c in enumerate(index.chunks):
         parts = [sentence_vectors[c["sentence_ids"]]] if c["sentence_ids"] else []
-        if c["section"] == "main" and c["title"] in title_vectors:
-            parts.append(title_vectors[c["title"]][None, :])
+        if c["section"] == "main" and c["title"] in titles:
+            parts.append(titles[c["title"]][None, :])
         if parts:
             v = np.vstack(parts).mean(axis=0)
             out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
@@ -49,29 +52,28 @@ def made_vectors(index, embedder, with_title: bool) -> np.ndarray:
 
 
 class BestSentenceSearch:
-    """Dense search with no chunk vectors of their own: a chunk scores as its best sentence (with ``titles``,
-    or its document's title), as passage retrieval by the best sentence (MaxP) does; with ``plus_mean``, plus
-    the similarity of the mean of its sentences. With ``rescore``, the ``rescore`` best chunks by the mean of
-    their sentences are found first (what an approximate index of mean vectors would give) and only those are
-    scored by their best sentence. Only for this bench."""
+    """Dense search that scores a chunk as its best sentence (or, given ``titles``, its document's title when
+    that is closer), as passage retrieval by the best part (MaxP) does; with ``plus_vector``, plus the
+    similarity of the chunk's own vector in ``vectors``. With ``rescore``, only the ``rescore`` best chunks by
+    ``vectors`` are scored so (what an approximate index of those vectors would give). Only for this bench."""
 
-    def __init__(self, index, means: np.ndarray, title_vectors: dict, plus_mean: bool = False, rescore: int = 0):
+    def __init__(self, index, vectors: np.ndarray, titles: dict, plus_vector: bool = False, rescore: int = 0):
         self.sentence_vectors = np.asarray(index.sentence_vectors, dtype=np.float32)
-        self.means, self.plus_mean, self.rescore = means, plus_mean, rescore
+        self.vectors, self.plus_vector, self.rescore = vectors, plus_vector, rescore
         self.sentence_ids = [list(c["sentence_ids"]) for c in index.chunks]
-        self.title_of = {i: title_vectors[c["title"]] for i, c in enumerate(index.chunks)
-                         if c["section"] == "main" and c["title"] in title_vectors}
+        self.title_of = {i: titles[c["title"]] for i, c in enumerate(index.chunks)
+                         if c["section"] == "main" and c["title"] in titles}
 
     def chunk_score(self, i: int, sims: np.ndarray, query: np.ndarray) -> float:
         ids = self.sentence_ids[i]
         best = float(sims[ids].max()) if ids else -1.0
         if i in self.title_of:
             best = max(best, float(self.title_of[i] @ query))
-        return best + (float(self.means[i] @ query) if self.plus_mean else 0.0)
+        return best + (float(self.vectors[i] @ query) if self.plus_vector else 0.0)
 
     def search(self, query: np.ndarray, depth: int) -> list[tuple[int, float]]:
         if self.rescore:
-            pool = np.argsort(-(self.means @ query))[:max(self.rescore, depth)]
+            pool = np.argsort(-(self.vectors @ query))[:max(self.rescore, depth)]
         else:
             pool = np.arange(len(self.sentence_ids))
         sims = self.sentence_vectors @ query
@@ -79,13 +81,10 @@ class BestSentenceSearch:
         return scored[:depth]
 
 
-def with_best_sentence(index, embedder, with_title: bool, plus_mean: bool = False, rescore: int = 0):
-    titles = sorted({c["title"] for c in index.chunks if c["title"] and c["section"] == "main"})
-    title_vectors = dict(zip(titles, np.asarray(embedder.embed_documents(titles), dtype=np.float32))) \
-        if with_title and titles else {}
-    means = made_vectors(index, embedder, False)
-    return dataclasses.replace(index, chunk_vectors=means,
-                               vector_store=BestSentenceSearch(index, means, title_vectors, plus_mean, rescore))
+def with_best_sentence(index, vectors: np.ndarray, titles: dict | None = None, plus_vector: bool = False,
+                       rescore: int = 0):
+    search = BestSentenceSearch(index, vectors, titles or {}, plus_vector, rescore)
+    return dataclasses.replace(index, chunk_vectors=vectors, vector_store=search)
 
 
 def with_vectors(index, vectors: np.ndarray):
@@ -148,13 +147,20 @@ def main() -> None:
     for name, questions, assistant in sets:
         questions = [q for q in questions if q.answerable]
         index, embedder = assistant.index, assistant.embedder
+        titles = title_vectors(index, embedder)
+        stored, means, means_titled = (np.asarray(index.chunk_vectors), made_vectors(index, {}),
+                                       made_vectors(index, titles))
         variants = {"stored (title + chunk)": index,
-                    "mean of sentences": with_vectors(index, made_vectors(index, embedder, False)),
-                    "mean of sentences + title": with_vectors(index, made_vectors(index, embedder, True)),
-                    "best sentence": with_best_sentence(index, embedder, False),
-                    "best sentence or title": with_best_sentence(index, embedder, True),
-                    "best sentence + mean": with_best_sentence(index, embedder, False, True),
-                    "best sentence of the 200 best means": with_best_sentence(index, embedder, False, rescore=200)}
+                    "mean of sentences": with_vectors(index, means),
+                    "mean of sentences + title": with_vectors(index, means_titled),
+                    "best sentence": with_best_sentence(index, means),
+                    "best sentence or title": with_best_sentence(index, means, titles),
+                    "best sentence + mean": with_best_sentence(index, means, plus_vector=True),
+                    "best sentence of the 200 best means": with_best_sentence(index, means, rescore=200),
+                    "best sentence + (mean + title) of the 200 best": with_best_sentence(
+                        index, means_titled, plus_vector=True, rescore=200),
+                    "best sentence + stored of the 200 best stored": with_best_sentence(
+                        index, stored, plus_vector=True, rescore=200)}
         for variant, idx in variants.items():
             t = time.perf_counter()
             figures = retrieval_figures(HybridSearch(idx, embedder, k=5), questions)
