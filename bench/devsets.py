@@ -32,7 +32,8 @@ READER_TEXT = {"learned": "the learned reader (the models shipped in `rag/reader
                "scored": "the hand-scored reader (`rag/extractive.py`, the default)"}
 COLUMNS = [("contains gold", "answer_contains_gold"), ("lead EM", "lead_em"), ("lead F1", "lead_f1"),
            ("lead given", "lead_given"), ("given lead right", "lead_right"), ("answerable refused", "answerable_refused"),
-           ("unanswerable refused", "unanswerable_refused"), ("recall@5", "recall@5")]
+           ("unanswerable refused", "unanswerable_refused"), ("citation precision", "citation_precision"),
+           ("recall@5", "recall@5")]
 
 
 class Replayed:

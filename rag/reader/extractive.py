@@ -14,9 +14,9 @@ question keeps dates and amounts in English: "End of December 2024 (2024年12月
 from __future__ import annotations
 
 from rag.quantities import find_quantities, render_english
-from rag.reader.features import SentenceCandidate
+from rag.reader.features import SentenceCandidate, SpanChoice
 from rag.reader.model import ReaderModel, default_model
-from rag.reader.reader import Reader, Reading
+from rag.reader.reader import Reader, Reading, quoting_shares
 from rag.schema import Answer, Citation
 
 REFUSAL_TEXT = {
@@ -49,11 +49,8 @@ class LearnedAnswerer:
             return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
                           passages=retrieval.passages, language=language, confidence=_confidence(reading))
         lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold(language) else None
-        first = lead.sentence if lead else None
-        if first is None and reading.spans and self.model.quote_span_sentence:
-            first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with
-        quoted = quoted_sentences(reading.sentences, first, self.model.quote_mass,
-                                  self.max_sentences or self.model.max_quotes)
+        quoted = sentences_to_quote(reading, lead, self.model.quote_span_sentence, self.model.quote_mass,
+                                    self.max_sentences or self.model.max_quotes)
         citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         text = body
@@ -85,6 +82,20 @@ class LearnedAnswerer:
             quote=s.text, text=passage.text, score=round(s.prob, 4), start=s.start, end=s.end,
             chunk_id=passage.chunk_id,
         )
+
+
+def sentences_to_quote(reading: Reading, lead: SpanChoice | None, span_sentence_first: bool, mass: float,
+                       max_sentences: int) -> list[SentenceCandidate]:
+    """What the answer quotes: the lead's sentence first (or, without a lead, the best span's when
+    ``span_sentence_first``), then the sentences the span reader read in the order of both models'
+    ``quoting_shares``, until they hold ``mass`` or ``max_sentences`` are quoted."""
+    shares = quoting_shares(reading.sentences, reading.readings)
+    first = lead.sentence if lead else None
+    if first is None and reading.spans and span_sentence_first:
+        first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with
+    if first is not None:
+        first = next((s for s in shares if s.sentence_id == first.sentence_id), first)
+    return quoted_sentences(shares, first, mass, max_sentences)
 
 
 def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidate | None, mass: float,
