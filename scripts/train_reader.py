@@ -844,15 +844,13 @@ def _answer_and_lead(asked: list) -> tuple[float, float]:
 
 def quotes_of(e: Example, thresholds: dict) -> list:
     """The sentences the answerer would quote for ``e`` (``rag.reader.extractive``'s rule)."""
-    from rag.reader.extractive import sentences_to_quote
-    from rag.reader.reader import Reading
+    from rag.reader.extractive import first_quote, sentences_to_quote
 
     if not e.sentences:
         return []
     lead = e.spans[0] if e.spans and e.lead >= lead_threshold(thresholds, e) else None
-    reading = Reading(e.info, e.terms, e.sentences, e.spans, 1.0, e.lead, e.readings or None)
-    return sentences_to_quote(reading, lead, thresholds["quote_span_sentence"], thresholds["quote_mass"],
-                              thresholds["max_quotes"])
+    first = first_quote(lead, e.spans, thresholds["quote_span_sentence"])
+    return sentences_to_quote(e.sentences, e.readings, first, thresholds["quote_mass"], thresholds["max_quotes"])
 
 
 QUOTE_COST = 0.02  # what quoting one more sentence costs, against finding the gold in the quotes (1.0)

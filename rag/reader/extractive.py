@@ -49,7 +49,8 @@ class LearnedAnswerer:
             return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
                           passages=retrieval.passages, language=language, confidence=_confidence(reading))
         lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold(language) else None
-        quoted = sentences_to_quote(reading, lead, self.model.quote_span_sentence, self.model.quote_mass,
+        first = first_quote(lead, reading.spans, self.model.quote_span_sentence)
+        quoted = sentences_to_quote(reading.sentences, reading.readings, first, self.model.quote_mass,
                                     self.max_sentences or self.model.max_quotes)
         citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
@@ -84,15 +85,18 @@ class LearnedAnswerer:
         )
 
 
-def sentences_to_quote(reading: Reading, lead: SpanChoice | None, span_sentence_first: bool, mass: float,
+def first_quote(lead: SpanChoice | None, spans: list[SpanChoice], span_sentence_first: bool) -> SentenceCandidate | None:
+    """The sentence quoted first: the lead's, or without a lead the best span's when ``span_sentence_first``."""
+    if lead is not None:
+        return lead.sentence
+    return spans[0].sentence if spans and span_sentence_first else None
+
+
+def sentences_to_quote(sentences: list[SentenceCandidate], readings, first: SentenceCandidate | None, mass: float,
                        max_sentences: int) -> list[SentenceCandidate]:
-    """What the answer quotes: the lead's sentence first (or, without a lead, the best span's when
-    ``span_sentence_first``), then the sentences the span reader read in the order of both models'
-    ``quoting_shares``, until they hold ``mass`` or ``max_sentences`` are quoted."""
-    shares = quoting_shares(reading.sentences, reading.readings)
-    first = lead.sentence if lead else None
-    if first is None and reading.spans and span_sentence_first:
-        first = reading.spans[0].sentence  # the best span's sentence, even when the span is not led with
+    """What the answer quotes: ``first``, then the sentences the span reader read (``readings``) in the order
+    of both models' ``quoting_shares``, until they hold ``mass`` or ``max_sentences`` are quoted."""
+    shares = quoting_shares(sentences, readings)
     if first is not None:
         first = next((s for s in shares if s.sentence_id == first.sentence_id), first)
     return quoted_sentences(shares, first, mass, max_sentences)
