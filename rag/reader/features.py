@@ -590,12 +590,13 @@ def question_features(question: QuestionInfo, terms: QuestionTerms, sentences: l
 # a sentence that continues the one before it: "该项目预计于…", "此外…", "他表示…"
 _REFERS_BACK = re.compile(r"^\W*(该|此|这|其|它|他|她|上述|对此|为此|同时|此外|另外)")
 EVIDENCE_SENTENCES = 2  # the answerer quotes at most this many
+ABSENT = "\x00"  # a token no tokenizer makes: no chunk has it
 
 
 def _max_idf(index) -> float:
     """The idf of a word the collection lacks: what idfs are measured against, so that features read the same
     in a collection of two articles and of two thousand."""
-    return float(np.log((len(index.chunks) + 1) / 0.5)) or 1.0
+    return index.idf(ABSENT) or 1.0
 
 
 def _attribute_found(question: QuestionInfo, index, sentence: str, evidence: str) -> tuple[float, float, float]:
