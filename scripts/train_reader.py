@@ -622,7 +622,9 @@ def main(argv=None) -> int:
                      "question": QUESTION_MODEL_FEATURES},
         "thresholds": thresholds,
         "training": {"params": PARAMS, "rounds": ROUNDS, "examples": len(train_set), "held_out": len(held_out),
-                     "folds": f"group hash % {FOLDS} == {HELD_OUT} held out", "seconds": round(time.time() - started)},
+                     "folds": f"group hash % {FOLDS} == {HELD_OUT} held out", "seconds": round(time.time() - started),
+                     **({"span_reader": f"its readings and model reused from {args.reuse_readings.name} "
+                                        "(--reuse-readings)"} if args.reuse_readings else {})},
         "figures": figures,
     }
     (args.out / "reader.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
