@@ -172,9 +172,9 @@ class SubCollection:
     two-article collection (``mini_collections``). Its vocabulary, idf and lexicon are those of the kept chunks, so
     that what the models learn from how much of a question the collection knows (the retrieval's term coverage,
     the translations it keeps, the idf features, whether the asked attribute is a word it knows, which English
-    words have a translation) reads as it does over the seeds, where the collection is two articles (read over
-    the whole dev set, a question asked of two unrelated articles finds most of its words "known"). Searching, the vectors
-    and BM25's own idf stay the whole index's (filtered to the kept chunks)."""
+    words have a translation) reads as it does over the seeds, where the collection is two articles. (Read with
+    the whole dev set's words, a question asked of two unrelated articles finds most of its words "known".)
+    Searching, the vectors and BM25's own idf stay the whole index's, filtered to the kept chunks."""
 
     def __init__(self, index, doc_ids: set[str]):
         from collections import Counter
