@@ -578,7 +578,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quoting-only", action="store_true",
                         help="keep the models in --out; choose only how many sentences the answer quotes "
                              "(quote_mass, max_quotes) on the training fold, and write them into its reader.json")
+    parser.add_argument("--question-ignored", default=",".join(QUESTION_IGNORED), metavar="NAMES",
+                        help="comma-separated QUESTION_FEATURES the answer-or-refuse model does without "
+                             f"(default: {','.join(QUESTION_IGNORED) or 'none'})")
     args = parser.parse_args(argv)
+    question_ignored = tuple(x for x in args.question_ignored.split(",") if x)
+    unknown = [x for x in question_ignored if x not in QUESTION_MODEL_FEATURES]
+    if unknown:
+        parser.error(f"--question-ignored: not question features: {', '.join(unknown)}")
     try:
         import lightgbm  # noqa: F401
     except ImportError:
@@ -596,7 +603,8 @@ def main(argv=None) -> int:
     held_out = [e for e in examples if e.held_out]
     asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
     print(f"examples: {len(train_set)} training ({len(asked_train)} answerable asked), {len(held_out)} held out")
-    models = fit_reader(train_set, held_out, args.work, args.span_epochs, reuse=args.reuse_readings)
+    models = fit_reader(train_set, held_out, args.work, args.span_epochs, question_ignored,
+                        reuse=args.reuse_readings)
     train_set = models.pop("train_set")
     thresholds = models.pop("thresholds")
     oof_q = models.pop("oof_question")
@@ -623,6 +631,7 @@ def main(argv=None) -> int:
         "thresholds": thresholds,
         "training": {"params": PARAMS, "rounds": ROUNDS, "examples": len(train_set), "held_out": len(held_out),
                      "folds": f"group hash % {FOLDS} == {HELD_OUT} held out", "seconds": round(time.time() - started),
+                     "question_ignored": list(question_ignored),
                      **({"span_reader": f"its readings and model reused from {args.reuse_readings.name} "
                                         "(--reuse-readings)"} if args.reuse_readings else {})},
         "figures": figures,
