@@ -1,7 +1,7 @@
 """Measure the core targets on this machine and write them to docs/benchmarks.md.
 
     python bench/core.py                    # about a minute on 2 cores
-    python bench/core.py --reader learned   # the learned extractive reader instead of the default
+    python bench/core.py --reader scored    # the hand-scored extractive reader instead of the (learned) default
 
 - building the seeds index from scratch (seconds, peak RSS of that process);
 - warm ``answer()`` latency over the project's test set (median, p95);
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
 
+from rag.assistant import DEFAULT_READER, READERS  # noqa: E402
 from rag.evaluation import evaluate  # noqa: E402
 from report import replace_section  # noqa: E402
 
@@ -57,7 +58,7 @@ def run(code: str, *args: str) -> tuple[float, subprocess.CompletedProcess]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reader", choices=("scored", "learned"), default=None,
+    parser.add_argument("--reader", choices=READERS, default=None,
                         help="the extractive reader (default: the Assistant's default)")
     args = parser.parse_args(argv)
     out: dict = {"reader": args.reader}
@@ -104,8 +105,8 @@ def write_markdown(m: dict) -> None:
         f"{q[lang]['unanswerable_refused']} | {q[lang]['quote_validity']} |"
         for lang in ("en", "zh", "all") if lang in q
     )
-    learned = m["reader"] == "learned"
-    command = "python bench/core.py" + (" --reader learned" if learned else "")
+    default = m["reader"] == DEFAULT_READER
+    command = "python bench/core.py" + ("" if default else f" --reader {m['reader']}")
     text = f"""Measured by `{command}` on {platform.machine()}, Python {platform.python_version()},
 2 cores, no GPU ({time.strftime('%Y-%m-%d')}); the extractive answerer with the {m['reader']} reader.
 
@@ -130,15 +131,15 @@ every unanswerable question refused, no answerable one refused. A lead is the sh
 quotes; "right" means CMRC F1 ≥ 0.5 against the gold.
 The same figures come from `rag eval tests/data/seeds_qa.jsonl` (metrics in `rag/metrics.py`).
 
-Misses: {', '.join(m['misses']) or 'none'}{'' if learned else ' (why: `KNOWN_MISSES` in `tests/test_assistant.py`)'}.
+Misses: {', '.join(m['misses']) or 'none'}{' (why: `KNOWN_MISSES` in `tests/test_assistant.py`)' if default else ''}.
 
 How English questions got there (English recall@5 on this set): e5 dense alone 0.74; with
 BM25 over CC-CEDICT translations at half weight 0.83; at full weight 0.96.
 """
-    if learned:
-        replace_section("Core: the learned reader over the seeds (issue 10)", text)
-    else:
+    if default:
         replace_section("Core: grounded answers over the seeds (issue 2)", text)
+    else:
+        replace_section(f"Core: the {m['reader']} reader over the seeds (issue 10)", text)
 
 
 if __name__ == "__main__":

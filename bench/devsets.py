@@ -28,8 +28,8 @@ from train_reader import HELD_OUT, assistant_for, datasets, fold_of  # noqa: E40
 
 from rag.evaluation import TestSet, evaluate, summarize  # noqa: E402
 
-READER_TEXT = {"learned": "the learned reader (the models shipped in `rag/reader/model/`)",
-               "scored": "the hand-scored reader (`rag/extractive.py`, the default)"}
+READER_TEXT = {"learned": "the learned reader (the models shipped in `rag/reader/model/`, the default)",
+               "scored": "the hand-scored reader (`rag/extractive.py`)"}
 COLUMNS = [("contains gold", "answer_contains_gold"), ("lead EM", "lead_em"), ("lead F1", "lead_f1"),
            ("lead given", "lead_given"), ("given lead right", "lead_right"), ("answerable refused", "answerable_refused"),
            ("unanswerable refused", "unanswerable_refused"), ("citation precision", "citation_precision"),

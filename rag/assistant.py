@@ -22,8 +22,8 @@ from rag.schema import Answer
 
 MAX_QUESTION_TOKENS = 256
 DEFAULT_K = 5
-READERS = ("scored", "learned")  # the extractive answerers: hand-set sentence scores, or rag.reader's models
-DEFAULT_READER = "scored"
+READERS = ("learned", "scored")  # the extractive answerers: rag.reader's trained models, or hand-set sentence scores
+DEFAULT_READER = "learned"
 
 
 class Assistant:
@@ -44,8 +44,8 @@ class Assistant:
     LangChain chat model; or a pair ``(LLMConfig.for_chat_model(model, context_window=...), model)``. Model answers are verified against the passages (``rag.grounding``).
 
     ``reader`` chooses the extractive answerer (it also stands in when a model's answer fails the
-    check): ``"scored"``, sentences scored by hand-set weights (``rag.extractive``, the default), or
-    ``"learned"``, the models trained on public dev sets (``rag.reader``); None reads ``RAG_READER``.
+    check): ``"learned"``, the models trained on public dev sets (``rag.reader``, the default), or ``"scored"``,
+    sentences scored by hand-set weights (``rag.extractive``); None reads ``RAG_READER``.
     """
 
     def __init__(self, index_dir: str | Path | None = None, *, embedder=None, k: int = DEFAULT_K, llm=None,

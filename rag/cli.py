@@ -146,8 +146,8 @@ def add_reader_argument(parser: argparse.ArgumentParser) -> None:
     from rag.assistant import READERS
 
     parser.add_argument("--reader", choices=READERS, default=None,
-                        help="the extractive answerer: scored (hand-set sentence scores) or learned (models trained "
-                             "on public dev sets, rag/reader); default $RAG_READER, else scored")
+                        help="the extractive answerer: learned (models trained on public dev sets, rag/reader) or "
+                             "scored (hand-set sentence scores); default $RAG_READER, else learned")
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser, *, several: bool = False) -> None:

@@ -16,6 +16,25 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 TESTSET = ROOT / "tests" / "data" / "seeds_qa.jsonl"
 
+# Questions of TESTSET the default answerer gets wrong, each with what goes wrong; measured by
+# `rag eval tests/data/seeds_qa.jsonl` and listed in docs/benchmarks.md. Each is a strict xfail in test_assistant.py,
+# so fixing one fails it until it is taken off this list.
+KNOWN_MISSES: dict[str, str] = {
+    "en-partnership-year": "retrieval: 'comprehensive strategic cooperative partnership' finds no lexicon phrase, "
+                           "and e5 ranks the 2008 passage below five others",
+    "zh-grdp-growth": "refused: answerability 0.12 against the Chinese bar 0.135; the sentence that answers "
+                      "(地区生产总值(GRDP)增长率达7%) names neither Lang Son nor 2023, which the model reads as not about them",
+    "en-un-worldcup": "answered (0.16 against the English bar 0.07): the top passage's lexical match (0.56 of the "
+                      "question's weight, through its translations) counts for it; 0.04 on the CPU the model was "
+                      "trained on, whose vectors differ in the last digits",
+    "en-un-guangxi-pop": "answered (0.25): Guangxi is all over the passages; 'population' has no translation in them, "
+                         "which lowers the answerability too little",
+    "zh-un-unemployment": "answered (0.41): the passages are about Lang Son in 2023 and similar to the question (e5 "
+                          "0.91); 失业率 is in none of them, which lowers it too little",
+    "en-un-bitcoin": "answered (0.19): no word of the question is in the passages, and the model, trained on English "
+                     "questions over Chinese text that often share no word with their answer, does not hold that against it",
+}
+
 
 @pytest.fixture(scope="session")
 def embedder():
@@ -40,6 +59,11 @@ def assistant(seeds_index_dir, embedder):
     return Assistant(seeds_index_dir, embedder=embedder)
 
 
+# A question nothing in the seeds answers, for tests of what a refusal looks like: every reader refuses it far from its
+# bar (the learned one at answerability 0.003 against 0.07). Which questions the answerer refuses is tested on the
+# seeds' own unanswerable questions (test_assistant.py), their misses in KNOWN_MISSES.
+OFF_TOPIC = "What is the capital of France?"
+
 # Questions with the answer the seeds give (None: the articles do not say), for tests that ask many at once.
 SEED_FACTS = {
     "When does the smart port open?": "2024年12月底",
@@ -51,7 +75,7 @@ SEED_FACTS = {
     "2023年谅山省与中国广西各伙伴签署了多少项合作协议和备忘录？": "12项",
     "How many years have passed since the northern border war ended?": "45",
     "谅山省人均GRDP达到多少？": "5980万越盾",
-    "Who won the 2022 FIFA World Cup?": None,
+    OFF_TOPIC: None,
 }
 
 

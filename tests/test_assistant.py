@@ -2,22 +2,12 @@
 
 import pytest
 
-from conftest import load_questions
+from conftest import KNOWN_MISSES, load_questions
 from rag import Answer, Assistant, answer
 
 QUESTIONS = load_questions()
 ANSWERABLE = [q for q in QUESTIONS if q["answers"]]
 UNANSWERABLE = [q for q in QUESTIONS if not q["answers"]]
-
-# Questions the current answerer gets wrong, each with what goes wrong; measured by
-# `rag eval tests/data/seeds_qa.jsonl` and listed in docs/benchmarks.md. Fixing one makes its xfail pass.
-KNOWN_MISSES: dict[str, str] = {
-    "en-partnership-year": "retrieval: 'comprehensive strategic cooperative partnership' finds no lexicon phrase, "
-                           "and e5 ranks the 2008 passage below five others",
-    "en-trade-total": "sentence choice: the exports total (1.56亿美元) outscores the import-export total "
-                      "(49.25亿美元), whose sentence names neither Lang Son nor 2023",
-}
-
 
 def _param(q):
     marks = [pytest.mark.xfail(reason=KNOWN_MISSES[q["qid"]], strict=True)] if q["qid"] in KNOWN_MISSES else []

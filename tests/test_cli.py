@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+from conftest import OFF_TOPIC
+
 
 def rag(*args, env_index=None):
     return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, timeout=300)
@@ -131,10 +133,11 @@ def test_rag_schema_describes_what_ask_json_prints(seeds_index_dir):
     assert schema == json.loads((ROOT / "docs" / "answer.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     answered = json.loads(rag("ask", "When does the smart port open?", "--index", str(seeds_index_dir), "--json").stdout)
-    refused = json.loads(rag("ask", "Who won the 2022 FIFA World Cup?", "--index", str(seeds_index_dir), "--json").stdout)
+    refused = json.loads(rag("ask", OFF_TOPIC, "--index", str(seeds_index_dir), "--json").stdout)
     for answer in (answered, refused):
         jsonschema.validate(answer, schema)
     assert answered["citations"] and "2024年12月底" in answered["citations"][0]["quote"]
+    assert refused["refused"] and refused["citations"] == []
     with __import__("pytest").raises(jsonschema.ValidationError):
         jsonschema.validate({**answered, "citations": [{"n": "one"}]}, schema)
 
@@ -142,7 +145,7 @@ def test_rag_schema_describes_what_ask_json_prints(seeds_index_dir):
 def test_eval_says_what_it_is_doing_before_its_progress_bar(tmp_path, seeds_index_dir):
     testset = tmp_path / "two.jsonl"
     testset.write_text('{"qid": "a", "question": "When does the smart port open?", "answers": ["2024年12月底"]}\n'
-                       '{"qid": "b", "question": "Who won the 2022 FIFA World Cup?", "answers": []}\n',
+                       f'{{"qid": "b", "question": "{OFF_TOPIC}", "answers": []}}\n',
                        encoding="utf-8")
     out = rag("eval", str(testset), "--index", str(seeds_index_dir), "--out", str(tmp_path / "report"))
     assert out.returncode == 0, out.stderr

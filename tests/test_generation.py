@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from chat_models import ScriptedChatModel
+from conftest import OFF_TOPIC
 from rag import Assistant, LLMConfig
 
 SMART_PORT_EN = "When does the smart port open?"
@@ -85,7 +86,7 @@ def test_claim_citing_the_wrong_passage_is_ungrounded(assistant):
 
 
 def test_refusal_by_the_model_on_an_unanswerable_question(assistant):
-    result, _ = _ask(assistant, "The articles do not say.", "Who won the 2022 FIFA World Cup?")
+    result, _ = _ask(assistant, "The articles do not say.", OFF_TOPIC)
     assert result.refused and result.fallback is None and result.citations == []
 
 

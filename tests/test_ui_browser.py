@@ -202,7 +202,7 @@ def test_the_api_says_what_was_wrong(server):
 
 def test_a_marker_opens_the_whole_article_at_the_quote_and_so_does_the_list(page):
     _ask(page, "When does the smart port open?")
-    page.locator("#chat a.rag-cite").last.click()
+    page.locator("#chat a.rag-cite", has_text="[1]").last.click()  # the answer's first quote: the one it rests on
     page.wait_for_function("document.querySelector('#article-viewer #rag-quote') !== null", timeout=30000)
     assert "该项目预计于2024年12月底建成投入使用" in page.locator("#article-viewer #rag-quote").inner_text()
     shown = page.locator("#article-viewer").inner_text()
