@@ -1,4 +1,5 @@
-"""The offline answerer: quote the sentences that answer the question, lead with the answer itself.
+"""The hand-scored offline answerer (``Assistant(reader="scored")``; the default is the learned one, ``rag.reader``):
+quote the sentences that answer the question, lead with the answer itself.
 
 Sentences of the retrieved passages are scored by embedding similarity to the
 question, overlap with the question's words, and whether they hold the kind of

@@ -1,4 +1,4 @@
-"""The learned offline answerer (``Assistant(reader="learned")``): lead with the short answer when the
+"""The learned offline answerer (the default; ``Assistant(reader="learned")``): lead with the short answer when the
 reader is sure of it, quote the sentence(s) that hold it, or refuse.
 
 Every decision is the reader's learned models' (``rag.reader``): whether the passages answer the question
