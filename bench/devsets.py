@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from report import replace_section  # noqa: E402
 from train_reader import HELD_OUT, assistant_for, datasets, fold_of  # noqa: E402
 
+from rag.assistant import DEFAULT_READER, READERS  # noqa: E402
 from rag.evaluation import TestSet, evaluate, summarize  # noqa: E402
 
 READER_TEXT = {"learned": "the learned reader (the models shipped in `rag/reader/model/`, the default)",
@@ -74,7 +75,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evalsets", type=Path, default=ROOT.parent / "shared" / "evalsets")
     parser.add_argument("--work", type=Path, default=Path("/tmp/rag-train"), help="indexes of the dev sets")
-    parser.add_argument("--reader", choices=("scored", "learned"), default="learned", help="the extractive answerer")
+    parser.add_argument("--reader", choices=READERS, default=DEFAULT_READER, help="the extractive answerer")
     parser.add_argument("--only", default="", help="comma-separated sets (xquad-zh,xquad-en,cmrc,rgb)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--replay", type=Path, help="score the answers recorded in this JSONL (bench/record_answers.py)")
