@@ -58,7 +58,7 @@ class Answer:
     and ``citations`` is empty. ``timings`` holds milliseconds per stage. ``answer_span`` is the short
     answer the text leads with (None when the reader was not sure enough to give one);
     ``confidence`` holds the reader's probabilities that the passages answer the question and that
-    the lead is right.
+    the lead is right, and ``refused_by`` when a refusal guard refused whatever they say.
 
     With a language model, ``generation`` holds the model, the token budget used, token counts,
     tokens/s, the model's own text and how its claims were verified; ``fallback`` says why the
@@ -78,7 +78,7 @@ class Answer:
     answer_span: str | None = None
     fallback: str | None = None
     generation: dict | None = None
-    confidence: dict | None = None  # the extractive reader's probabilities: answerable, lead
+    confidence: dict | None = None  # the extractive reader's probabilities (answerable, lead), refused_by
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,6 +4,7 @@
     python scripts/train_reader.py --evalsets DIR --work /tmp/rag-train --out rag/reader/model
     python scripts/train_reader.py --work DIR --reuse-readings DIR/span-reader-<digest>   # LightGBM only
     python scripts/train_reader.py --work DIR --quoting-only     # re-choose only how many sentences are quoted
+    python scripts/train_reader.py --work DIR --guards-only      # re-choose only the refusal guards
 
 Needs LightGBM (``pip install -e '.[train]'``) and the dev sets (``../shared/evalsets``, never copied into
 the project). Indexes of the dev sets are built once into ``--work`` and reused.
@@ -19,7 +20,9 @@ the project). Indexes of the dev sets are built once into ``--work`` and reused.
 4. Question features (answer or refuse): positives are questions whose passages hold the answer;
    negatives are RGB's must-refuse questions, the same questions retrieved with their answer passages
    removed, and questions whose year was changed to one their evidence does not give.
-5. Thresholds (lead, refusal, how many sentences to quote) are chosen on the training fold's out-of-fold predictions.
+5. Refusal guards (``rag.reader.guards``: conditions on the evidence that at most 1 in 500 answerable questions
+   meet) are chosen on the training fold; then the thresholds (lead, refusal, how many sentences to quote) on its
+   out-of-fold predictions, a guarded question counting as refused.
 6. The project's own seeds questions (``tests/data/seeds_qa.jsonl``), never trained or tuned on, are read by
    the finished models and reported beside the held-out fold: how the models carry over to a two-article
    news collection.
@@ -578,6 +581,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quoting-only", action="store_true",
                         help="keep the models in --out; choose only how many sentences the answer quotes "
                              "(quote_mass, max_quotes) on the training fold, and write them into its reader.json")
+    parser.add_argument("--guards-only", action="store_true",
+                        help="keep the models and bars in --out; choose only the refusal guards (rag.reader.guards) "
+                             "on the training fold, and write them into its reader.json")
     parser.add_argument("--question-ignored", default=",".join(QUESTION_IGNORED), metavar="NAMES",
                         help="comma-separated QUESTION_FEATURES the answer-or-refuse model does without "
                              f"(default: {','.join(QUESTION_IGNORED) or 'none'})")
@@ -599,6 +605,8 @@ def main(argv=None) -> int:
     examples = collect_examples(args.evalsets, args.work, limit=args.limit, only=args.only)
     if args.quoting_only:
         return choose_quoting_only(examples, args.out)
+    if args.guards_only:
+        return choose_guards_only(examples, args.out)
     train_set = [e for e in examples if not e.held_out]
     held_out = [e for e in examples if e.held_out]
     asked_train = [e for e in train_set if e.variant == "asked" and e.answerable]
@@ -616,7 +624,7 @@ def main(argv=None) -> int:
     from train_span_reader import save as save_span_reader
 
     save_span_reader(args.out, span_arrays, span_settings, span_reader_figures(held_out))
-    held_q = question_probs(held_out, models["question"])
+    held_q = question_probs(held_out, models["question"], thresholds["guards"])
     figures = {"training_fold": report(train_set, oof_q, thresholds), "held_out_fold": report(held_out, held_q,
                                                                                                  thresholds)}
     own = own_examples(args.work)
@@ -624,7 +632,8 @@ def main(argv=None) -> int:
         from rag.reader.span_reader import SpanReader
 
         read_examples(own, models, SpanReader(args.out))
-        figures["own_seeds_never_trained_on"] = report(own, question_probs(own, models["question"]), thresholds)
+        figures["own_seeds_never_trained_on"] = report(own, question_probs(own, models["question"], thresholds["guards"]),
+                                                       thresholds)
     info = {
         "features": {"sentence": SENTENCE_FEATURES, "span": SPAN_MODEL_FEATURES, "lead": LEAD_FEATURES,
                      "question": QUESTION_MODEL_FEATURES},
@@ -651,6 +660,35 @@ def oof_sentence_scores(asked_train: list[Example]):
     for e, scores in per_question(asked_train, "sentences", oof):
         score_sentences(e.sentences, scores)
     return sentence_model
+
+
+def choose_guards_only(examples: list[Example], out: Path) -> int:
+    """``--guards-only``: the refusal guards chosen on the training fold, written into ``out/reader.json`` beside the
+    models and bars there (which were chosen without them; a guard refuses at most
+    ``rag.reader.guards.MAX_ANSWERABLE_FIRED`` of the answerable questions). How often each fires on the held-out
+    fold is printed and stored, not used."""
+    from rag.reader.guards import guard_values, guards_of
+
+    train_set = [e for e in examples if not e.held_out]
+    held_out = [e for e in examples if e.held_out]
+    guards = choose_refusal_guards(train_set)
+    rows = guard_rows(held_out)
+    answerable = np.array([e.variant == "asked" and e.answerable for e in held_out])
+    must_refuse = np.array([not (e.variant in ANSWERABLE_VARIANTS and e.answerable) for e in held_out])
+    held = {}
+    for g in guards_of(guards):
+        fired = g.fires(guard_values(rows, g.feature))
+        held[g.feature] = {"answerable_fired": round(float(fired[answerable].mean()), 4),
+                           "must_refuse_fired": round(float(fired[must_refuse].mean()), 4)}
+        print(f"  held out, {g.feature}: answerable fired {fired[answerable].sum()} of {answerable.sum()}, must-refuse "
+              f"fired {fired[must_refuse].sum()} of {must_refuse.sum()}")
+    path = out / "reader.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    info["thresholds"]["guards"] = guards
+    info.setdefault("figures", {})["guards_held_out_fold"] = held
+    path.write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote the refusal guards into {path}")
+    return 0
 
 
 def choose_quoting_only(examples: list[Example], out: Path) -> int:
@@ -781,7 +819,9 @@ def fit_reader(train_set: list[Example], held_out: list[Example], work: Path, sp
         e.lead = float(lead_model.predict(lead_features(e.spans, e.X_span))[0]) if e.spans else 0.0
     # 5. answer or refuse
     question_model, oof_q = fit_question_model(train_set, question_ignored)
-    thresholds = choose_thresholds(train_set, oof_q)
+    guards = choose_refusal_guards(train_set)
+    oof_q = guarded(train_set, oof_q, guards)
+    thresholds = {**choose_thresholds(train_set, oof_q), "guards": guards}
     answerable_p = np.sort([p for e, p in zip(train_set, oof_q) if e.variant == "asked" and e.answerable])
     for share in (0.02, 0.04, 0.06, 0.1, 0.15, 0.2):
         t = answerable_p[int(share * len(answerable_p))]
@@ -810,10 +850,52 @@ def fit_question_model(train_set: list[Example], ignored: tuple[str, ...] = QUES
     return train(Xq, yq, ROUNDS["question"], repeat=rq), oof_q
 
 
-def question_probs(examples: list[Example], question_model) -> np.ndarray:
+def question_probs(examples: list[Example], question_model, guards: list[dict] | None = None) -> np.ndarray:
+    """The question model's answerability for ``examples``, 0 where a refusal guard fires."""
     if not examples:
         return np.zeros(0)
-    return question_model.predict(np.vstack([question_row_of(e) for e in examples]))
+    rows = np.vstack([question_row_of(e) for e in examples])
+    return guarded(examples, question_model.predict(rows), guards or [], rows)
+
+
+def guard_rows(examples: list[Example]) -> np.ndarray:
+    """Question-model rows holding what the refusal guards read (``rag.reader.guards.CANDIDATES``: the question and
+    its retrieved passages, none of the models' outputs), without reading anything with the models."""
+    from rag.reader.features import question_features
+    from rag.reader.reader_features import READER_QUESTION_FEATURES
+
+    return np.vstack([np.hstack([question_features(e.info, e.terms, e.sentences, [], e.retrieval, e.index)[0],
+                                 np.zeros(len(READER_QUESTION_FEATURES), dtype=np.float32)]) for e in examples])
+
+
+def choose_refusal_guards(train_set: list[Example], rows: np.ndarray | None = None) -> list[dict]:
+    """``rag.reader.guards.choose_guards`` on the training fold: the answerable questions are those the refusal bar
+    is chosen on (asked, answerable), the must-refuse ones every variant that must be refused."""
+    from rag.reader.guards import choose_guards
+
+    rows = guard_rows(train_set) if rows is None else rows
+    answerable = np.array([e.variant == "asked" and e.answerable for e in train_set])
+    must_refuse = np.array([not (e.variant in ANSWERABLE_VARIANTS and e.answerable) for e in train_set])
+    chosen = choose_guards(rows, answerable, must_refuse)
+    for g in chosen:
+        print(f"  refusal guard {g['feature']} {g['direction']} {g['threshold']}: answerable fired "
+              f"{g['answerable_fired']:.2%}, must-refuse fired {g['must_refuse_fired']:.2%}"
+              f"{'' if g['kept'] else ' (not kept)'}", flush=True)
+    return chosen
+
+
+def guarded(examples: list[Example], probs: np.ndarray, guards: list[dict], rows: np.ndarray | None = None) -> np.ndarray:
+    """``probs`` with 0 where a kept refusal guard fires (what the answerer does: it refuses)."""
+    from rag.reader.guards import guard_values, guards_of
+
+    kept = guards_of(guards)
+    if not kept or not len(examples):
+        return np.asarray(probs)
+    rows = guard_rows(examples) if rows is None else rows
+    fired = np.zeros(len(examples), dtype=bool)
+    for g in kept:
+        fired |= g.fires(guard_values(rows, g.feature))
+    return np.where(fired, 0.0, probs)
 
 
 OWN_SET = ROOT / "tests" / "data" / "seeds_qa.jsonl"

@@ -31,8 +31,6 @@ KNOWN_MISSES: dict[str, str] = {
                          "which lowers the answerability too little",
     "zh-un-unemployment": "answered (0.41): the passages are about Lang Son in 2023 and similar to the question (e5 "
                           "0.91); 失业率 is in none of them, which lowers it too little",
-    "en-un-bitcoin": "answered (0.19): no word of the question is in the passages, and the model, trained on English "
-                     "questions over Chinese text that often share no word with their answer, does not hold that against it",
 }
 
 

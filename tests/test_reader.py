@@ -95,6 +95,25 @@ def test_the_learned_answerer_refuses_what_the_articles_do_not_say(learned, ques
     assert result.refused and result.citations == [], result.text
 
 
+@pytest.mark.parametrize("question, year", [("What was Lang Son's import-export total in 2031?", "2031"),
+                                            ("谅山省2031年的进出口总额是多少？", "2031年")])
+def test_a_year_the_articles_never_mention_is_refused_not_answered_with_another_years_figure(learned, question, year):
+    # the passages hold 2023's total (49.25亿美元); that is not 2031's
+    result = learned.ask(question)
+    assert result.refused and result.citations == [] and "49.25" not in result.text, result.text
+    assert year in result.text and result.confidence["refused_by"] == "asked_year_missing"
+
+
+def test_the_shipped_refusal_guards_were_chosen_on_the_training_fold():
+    from rag.reader.guards import CANDIDATES, MAX_ANSWERABLE_FIRED
+
+    chosen = default_model().info["thresholds"]["guards"]
+    kept = [g for g in chosen if g["kept"]]
+    assert {g.feature for g in default_model().guards} == {g["feature"] for g in kept} and kept
+    for g in chosen:
+        assert g["direction"] == CANDIDATES[g["feature"]] and g["answerable_fired"] <= MAX_ANSWERABLE_FIRED
+
+
 WHARF = """天津港智慧码头项目加快建设
 
 天津港北疆港区C段智慧码头项目于2021年10月开工建设。该码头采用自动化岸桥、无人驾驶集卡和5G通信，预计于2026年6月底全面建成投产，届时年吞吐能力将达到250万标准箱。项目总投资约50亿元人民币。

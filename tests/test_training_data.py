@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +51,24 @@ def test_a_question_asked_of_other_articles_is_read_with_their_words(assistant, 
     view = elsewhere.index
     assert set(whole.retrieval.query_terms) - view.vocabulary
     assert set(elsewhere.retrieval.query_terms) <= view.vocabulary
+
+
+def test_the_refusal_guards_read_the_question_and_its_passages_without_the_models(assistant, train_reader):
+    from rag.reader.guards import guard_values
+
+    asked = [("谅山省2023年进出口总额是多少？", True), ("谅山省2031年的进出口总额是多少？", False),
+             ("What was the price of Bitcoin in 2023?", False)]
+    examples = [train_reader.collect(train_reader.Example("seeds", f"q{i}", q, ["49.25亿美元"] if ok else [], ok, "g",
+                                                          False), assistant) for i, (q, ok) in enumerate(asked)]
+    rows = train_reader.guard_rows(examples)
+    assert guard_values(rows, "asked_year_missing").tolist() == [0.0, 1.0, 0.0]  # 2031 is in no passage
+    coverage = guard_values(rows, "term_coverage")
+    assert coverage[2] < 0.2 < coverage[0]  # no word of the Bitcoin question is in the seeds
+    chosen = train_reader.choose_refusal_guards(examples, rows)
+    assert {g["feature"] for g in chosen} <= {"term_coverage", "en_words_in_passages", "missing_in_passages_share",
+                                              "asked_year_missing"}
+    # 2031 fires on the one must-refuse question with a year missing and on no answerable one
+    year = next(g for g in chosen if g["feature"] == "asked_year_missing")
+    assert year["answerable_fired"] == 0.0 and year["kept"]
+    probs = train_reader.guarded(examples, np.array([0.9, 0.9, 0.9]), chosen, rows)
+    assert probs[0] == 0.9 and probs[1] == 0.0

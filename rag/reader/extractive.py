@@ -23,6 +23,12 @@ REFUSAL_TEXT = {
     "en": "The articles do not say. None of the indexed passages answers this question.",
     "zh": "文章中没有提到这一点：检索到的段落都无法回答这个问题。",
 }
+# a question naming a year that no retrieved passage mentions (the refusal guard "asked_year_missing") is told so:
+# the passages may hold the same figure for another year, which is not its answer
+YEAR_REFUSAL_TEXT = {
+    "en": "The articles say nothing about {years}. None of the indexed passages answers this question.",
+    "zh": "文章中没有关于{years}的内容：检索到的段落都无法回答这个问题。",
+}
 WHOLE_SENTENCE = 0.9  # a lead this share of its sentence is the quote itself: it is not repeated above it
 
 
@@ -45,8 +51,9 @@ class LearnedAnswerer:
     def answer(self, question: str, retrieval) -> Answer:
         reading = Reader(self.index, self.model).read(question, retrieval)
         language = retrieval.language
-        if not reading.sentences or reading.answerable < self.model.answer_threshold(language):
-            return Answer(question=question, text=REFUSAL_TEXT[language], refused=True,
+        if (not reading.sentences or reading.guard is not None
+                or reading.answerable < self.model.answer_threshold(language)):
+            return Answer(question=question, text=refusal_text(reading, language), refused=True,
                           passages=retrieval.passages, language=language, confidence=_confidence(reading))
         lead = reading.spans[0] if reading.spans and reading.lead >= self.model.lead_threshold(language) else None
         first = first_quote(lead, reading.spans, self.model.quote_span_sentence)
@@ -83,6 +90,18 @@ class LearnedAnswerer:
             quote=s.text, text=passage.text, score=round(s.prob, 4), start=s.start, end=s.end,
             chunk_id=passage.chunk_id,
         )
+
+
+def refusal_text(reading: Reading, language: str) -> str:
+    """What a refusal says: that the articles do not say, or, refused for a year they never mention, which year."""
+    if reading.guard == "asked_year_missing" and reading.question.years:
+        years = sorted(set(reading.question.years))
+        if language == "en":
+            named = " or ".join(str(y) for y in years)
+        else:
+            named = "或".join(f"{y}年" for y in years)
+        return YEAR_REFUSAL_TEXT[language].format(years=named)
+    return REFUSAL_TEXT[language]
 
 
 def first_quote(lead: SpanChoice | None, spans: list[SpanChoice], span_sentence_first: bool) -> SentenceCandidate | None:
@@ -127,4 +146,7 @@ def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidat
 
 
 def _confidence(reading: Reading) -> dict:
-    return {"answerable": round(reading.answerable, 4), "lead": round(reading.lead, 4)}
+    out = {"answerable": round(reading.answerable, 4), "lead": round(reading.lead, 4)}
+    if reading.guard is not None:
+        out["refused_by"] = reading.guard  # a refusal guard, whatever the answerability
+    return out

@@ -3,7 +3,8 @@
 ``sentence.txt``, ``span.txt``, ``lead.txt`` and ``question.txt`` are LightGBM models in LightGBM's text format;
 ``reader.json`` holds the feature names each expects (looked up by name among the columns ``rag.reader.features``
 computes, so that a feature added since the models were trained is left out of their input), the
-thresholds for giving a lead and for refusing, and the figures the training script measured. All of it
+thresholds for giving a lead and for refusing, the refusal guards (``rag.reader.guards``), and the figures the
+training script measured. All of it
 is written by ``scripts/train_reader.py``; nothing here is set by hand.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.reader.features import LEAD_FEATURES, QUESTION_MODEL_FEATURES, SENTENCE_FEATURES, SPAN_MODEL_FEATURES
+from rag.reader.guards import Guard, guards_of
 from rag.reader.trees import TreeEnsemble
 
 MODEL_DIR = Path(__file__).with_name("model")
@@ -63,6 +65,7 @@ class ReaderModel:
     max_quotes: int  # and at most this many
     quote_span_sentence: bool  # without a lead, quote the best span's sentence first (else the best sentence)
     info: dict
+    guards: list[Guard] = field(default_factory=list)  # refuse whatever the question model says (rag.reader.guards)
 
     @classmethod
     def load(cls, folder: Path = MODEL_DIR) -> "ReaderModel":
@@ -82,7 +85,7 @@ class ReaderModel:
         return cls(models["sentence"], models["span"], models["lead"], models["question"],
                    _by_language(thresholds["lead"]), _by_language(thresholds["answer"]),
                    float(thresholds.get("quote_mass", 0.0)), int(thresholds.get("max_quotes", 2)),
-                   bool(thresholds["quote_span_sentence"]), info)
+                   bool(thresholds["quote_span_sentence"]), info, guards_of(thresholds.get("guards", [])))
 
     def answer_threshold(self, language: str) -> float:
         """Answer a question in ``language`` ("en", "zh") from this answerability probability on."""

@@ -6,7 +6,8 @@ best sentences, and whether the passages answer the question at all — each wit
    each of the ``TOP_SENTENCES`` best and proposes its likeliest spans.
 3. The span model (LightGBM) ranks those spans on the reader's scores and on the span's own features
    (``rag.reader.features``: its shape, where it stands against the question's words); the lead model
-   says whether the best is right often enough to lead with; the question model whether to answer at all.
+   says whether the best is right often enough to lead with; the question model whether to answer at all,
+   unless a refusal guard (``rag.reader.guards``) already says no.
 
 >>> reader = Reader(assistant.index)                                       # doctest: +SKIP
 >>> reading = reader.read("谅山省2023年进出口总额是多少？", retrieval)       # doctest: +SKIP
@@ -32,6 +33,7 @@ from rag.reader.features import (
     sentence_features,
     span_features,
 )
+from rag.reader.guards import fired_guard
 from rag.reader.model import ReaderModel, default_model
 from rag.reader.questions import QuestionInfo, analyze_question, with_newest_year
 from rag.reader.reader_features import question_reader_row, span_reader_rows
@@ -50,6 +52,7 @@ class Reading:
     answerable: float  # probability that the passages answer the question
     lead: float = 0.0  # probability that the best span is right (CMRC F1 >= 0.5)
     readings: list[SentenceSpans] | None = None  # the span reader's, for the best sentences in order
+    guard: str | None = None  # the refusal guard the evidence met (rag.reader.guards): refuse, whatever ``answerable``
 
 
 def softmax(scores) -> np.ndarray:
@@ -133,6 +136,6 @@ class Reader:
         spans, X_span = read_spans(info, terms, top, readings, retrieval)
         score_spans(spans, model.span.predict(X_span))
         lead = float(model.lead.predict(lead_features(spans, X_span))[0]) if spans else 0.0
-        answerable = float(model.question.predict(question_row(info, terms, sentences, spans, readings, retrieval,
-                                                               index, lead, X_span))[0])
-        return Reading(info, terms, sentences, spans, answerable, lead, readings)
+        row = question_row(info, terms, sentences, spans, readings, retrieval, index, lead, X_span)
+        answerable = float(model.question.predict(row)[0])
+        return Reading(info, terms, sentences, spans, answerable, lead, readings, fired_guard(model.guards, row[0]))
