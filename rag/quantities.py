@@ -259,6 +259,38 @@ def render_english(span: str, kind: str) -> str | None:
     return None
 
 
+# words that qualify an amount, said in English: 约达49.25亿美元 is "about USD 4.925 billion"
+_HEDGES_BEFORE = {"约达": "about", "约为": "about", "约合": "about", "大约": "about", "约": "about", "高达": "",
+                  "多达": "", "达到": "", "达": "", "共计": "", "共": "", "总计": "", "合计": "", "超过": "over",
+                  "逾": "over", "超": "over", "将近": "nearly", "接近": "nearly", "近": "nearly", "不到": "under",
+                  "不足": "under", "至少": "at least"}
+_HEDGES_AFTER = {"左右": "about", "以上": "over", "以下": "under"}
+
+
+def render_english_amount(span: str) -> str | None:
+    """English wording of a span that is one amount and the words qualifying it, or None when it is not
+    (a number inside a name, two amounts, nothing to translate).
+
+    >>> render_english_amount("约达49.25亿美元"), render_english_amount("同比增长60%以上")
+    ('about USD 4.925 billion', None)
+    >>> render_english_amount("60%以上"), render_english_amount("近2万人"), render_english_amount("1116号界碑")
+    ('over 60%', 'nearly 20,000 people', None)
+    """
+    found = find_quantities(span, "number")
+    if len(found) != 1:
+        return None
+    before, core, after = span[:found[0].start].strip(), found[0].text, span[found[0].end:].strip()
+    if before not in _HEDGES_BEFORE and before or after not in _HEDGES_AFTER and after:
+        return None
+    hedge = _HEDGES_BEFORE.get(before) or _HEDGES_AFTER.get(after) or ""
+    english = _render_number(core)
+    if english is None and hedge and re.fullmatch(r"\d[\d,]*(?:\.\d+)?\s*[%％]", core):
+        english = core.replace("％", "%")  # a percentage reads the same; its qualifier does not
+    if english is None:
+        return None
+    return f"{hedge} {english}" if hedge else english
+
+
 def _render_date(span: str) -> str | None:
     parts = re.split(_RANGE, span, maxsplit=1)
     if len(parts) == 2:

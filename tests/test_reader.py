@@ -171,6 +171,9 @@ def test_an_unknown_reader_is_a_value_error(seeds_index_dir, embedder):
 @pytest.mark.parametrize("span, english", [
     ("预计于2024年12月底", "End of December 2024 (预计于2024年12月底)."),
     ("49.25亿美元", "USD 4.925 billion (49.25亿美元)."),
+    ("约达49.25亿美元", "About USD 4.925 billion (约达49.25亿美元)."),  # with the word qualifying it
+    ("60%以上", "Over 60% (60%以上)."),
+    ("同比增长60%以上", "同比增长60%以上."),  # more than an amount: left as it is
     ("谅山省友义国际口岸1116号界碑", "谅山省友义国际口岸1116号界碑."),  # a number in a name is not an amount
 ])
 def test_an_english_lead_says_its_date_or_amount_in_english(span, english):

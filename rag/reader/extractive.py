@@ -13,7 +13,7 @@ question keeps dates and amounts in English: "End of December 2024 (2024年12月
 
 from __future__ import annotations
 
-from rag.quantities import find_quantities, render_english
+from rag.quantities import find_quantities, render_english, render_english_amount
 from rag.reader.features import SentenceCandidate, SpanChoice
 from rag.reader.model import ReaderModel, default_model
 from rag.reader.reader import Reader, Reading, quoting_shares
@@ -72,15 +72,14 @@ class LearnedAnswerer:
     def _render_lead(span: str, language: str) -> str:
         separator = "." if language == "en" else "。"
         if language == "en":
-            # a span that is an amount, or holds one date, said in English ("预计于2024年12月底" -> "End of
-            # December 2024 (…)"); a number inside a name (1116号界碑) is not an amount
-            for kind in ("date", "number"):
-                found = find_quantities(span, kind)
-                if kind == "number":
-                    found = [q for q in found if q.start == 0 and q.end == len(span)]
-                english = render_english(span[found[0].start:found[0].end], kind) if len(found) == 1 else None
-                if english:
-                    return f"{english[0].upper()}{english[1:]} ({span}){separator}"
+            # a span that holds one date, or is one amount with the words qualifying it, said in English
+            # ("预计于2024年12月底" -> "End of December 2024 (…)", "约达49.25亿美元" -> "About USD 4.925 billion (…)");
+            # a number inside a name (1116号界碑) is not an amount
+            dates = find_quantities(span, "date")
+            english = render_english(dates[0].text, "date") if len(dates) == 1 else None
+            english = english or render_english_amount(span)
+            if english:
+                return f"{english[0].upper()}{english[1:]} ({span}){separator}"
         return f"{span}{separator}"
 
     def _citation(self, n: int, s: SentenceCandidate, retrieval) -> Citation:
