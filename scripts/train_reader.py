@@ -673,8 +673,7 @@ def choose_guards_only(examples: list[Example], out: Path) -> int:
     held_out = [e for e in examples if e.held_out]
     guards = choose_refusal_guards(train_set)
     rows = guard_rows(held_out)
-    answerable = np.array([e.variant == "asked" and e.answerable for e in held_out])
-    must_refuse = np.array([not (e.variant in ANSWERABLE_VARIANTS and e.answerable) for e in held_out])
+    answerable, must_refuse = guard_masks(held_out)
     held = {}
     for g in guards_of(guards):
         fired = g.fires(guard_values(rows, g.feature))
@@ -868,15 +867,20 @@ def guard_rows(examples: list[Example]) -> np.ndarray:
                                  np.zeros(len(READER_QUESTION_FEATURES), dtype=np.float32)]) for e in examples])
 
 
+def guard_masks(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """Which ``examples`` a refusal guard must leave alone (asked and answerable: those the refusal bar is chosen on)
+    and which it should stop (every variant that must be refused)."""
+    answerable = np.array([e.variant == "asked" and e.answerable for e in examples], dtype=bool)
+    must_refuse = np.array([not (e.variant in ANSWERABLE_VARIANTS and e.answerable) for e in examples], dtype=bool)
+    return answerable, must_refuse
+
+
 def choose_refusal_guards(train_set: list[Example], rows: np.ndarray | None = None) -> list[dict]:
-    """``rag.reader.guards.choose_guards`` on the training fold: the answerable questions are those the refusal bar
-    is chosen on (asked, answerable), the must-refuse ones every variant that must be refused."""
+    """``rag.reader.guards.choose_guards`` on the training fold (its answerable and must-refuse questions: ``guard_masks``)."""
     from rag.reader.guards import choose_guards
 
     rows = guard_rows(train_set) if rows is None else rows
-    answerable = np.array([e.variant == "asked" and e.answerable for e in train_set])
-    must_refuse = np.array([not (e.variant in ANSWERABLE_VARIANTS and e.answerable) for e in train_set])
-    chosen = choose_guards(rows, answerable, must_refuse)
+    chosen = choose_guards(rows, *guard_masks(train_set))
     for g in chosen:
         print(f"  refusal guard {g['feature']} {g['direction']} {g['threshold']}: answerable fired "
               f"{g['answerable_fired']:.2%}, must-refuse fired {g['must_refuse_fired']:.2%}"
@@ -886,16 +890,13 @@ def choose_refusal_guards(train_set: list[Example], rows: np.ndarray | None = No
 
 def guarded(examples: list[Example], probs: np.ndarray, guards: list[dict], rows: np.ndarray | None = None) -> np.ndarray:
     """``probs`` with 0 where a kept refusal guard fires (what the answerer does: it refuses)."""
-    from rag.reader.guards import guard_values, guards_of
+    from rag.reader.guards import fired_rows, guards_of
 
     kept = guards_of(guards)
     if not kept or not len(examples):
         return np.asarray(probs)
     rows = guard_rows(examples) if rows is None else rows
-    fired = np.zeros(len(examples), dtype=bool)
-    for g in kept:
-        fired |= g.fires(guard_values(rows, g.feature))
-    return np.where(fired, 0.0, probs)
+    return np.where(fired_rows(kept, rows), 0.0, probs)
 
 
 OWN_SET = ROOT / "tests" / "data" / "seeds_qa.jsonl"

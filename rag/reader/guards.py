@@ -65,6 +65,22 @@ def guard_values(rows: np.ndarray, name: str) -> np.ndarray:
     return rows[:, QUESTION_MODEL_FEATURES.index(name)]
 
 
+def fired_rows(guards: list[Guard], rows: np.ndarray) -> np.ndarray:
+    """Where any of ``guards`` refuses, for question-model rows (one each).
+
+    >>> names = QUESTION_MODEL_FEATURES
+    >>> rows = np.zeros((2, len(names)), dtype=np.float32)
+    >>> rows[:, names.index("term_coverage")] = [0.1, 0.5]
+    >>> fired_rows([Guard("term_coverage", "below", 0.2)], rows).tolist()
+    [True, False]
+    """
+    rows = np.atleast_2d(rows)
+    fired = np.zeros(len(rows), dtype=bool)
+    for guard in guards:
+        fired |= guard.fires(guard_values(rows, guard.feature))
+    return fired
+
+
 def fired_guard(guards: list[Guard], row: np.ndarray) -> str | None:
     """The first guard that refuses the question of this row, or None."""
     for guard in guards:
