@@ -59,7 +59,8 @@ class LearnedAnswerer:
         first = first_quote(lead, reading.spans, self.model.quote_span_sentence)
         quoted = sentences_to_quote(reading.sentences, reading.readings, first, self.model.quote_mass,
                                     self.max_sentences or self.model.max_quotes)
-        citations = [self._citation(n, s, retrieval) for n, s in enumerate(quoted, start=1)]
+        runs = adjacent_runs(quoted, lambda s: self.index.documents[retrieval.passages[s.passage_rank].doc_id]["text"])
+        citations = [self._citation(n, run, retrieval) for n, run in enumerate(runs, start=1)]
         body = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         text = body
         if lead is not None and len(lead.span.text) < WHOLE_SENTENCE * len(lead.sentence.text):
@@ -82,11 +83,14 @@ class LearnedAnswerer:
                 return f"{english[0].upper()}{english[1:]} ({span}){separator}"
         return f"{span}{separator}"
 
-    def _citation(self, n: int, s: SentenceCandidate, retrieval) -> Citation:
-        passage = retrieval.passages[s.passage_rank]
+    def _citation(self, n: int, run: list[SentenceCandidate], retrieval) -> Citation:
+        """The citation of a run of quoted sentences that stand next to each other in one passage."""
+        passage = retrieval.passages[run[0].passage_rank]
+        start, end = min(s.start for s in run), max(s.end for s in run)
+        quote = self.index.documents[passage.doc_id]["text"][start:end] if len(run) > 1 else run[0].text
         return Citation(
             n=n, doc_id=passage.doc_id, title=passage.title, date=passage.date, section=passage.section,
-            quote=s.text, text=passage.text, score=round(s.prob, 4), start=s.start, end=s.end,
+            quote=quote, text=passage.text, score=round(max(s.prob for s in run), 4), start=start, end=end,
             chunk_id=passage.chunk_id,
         )
 
@@ -142,6 +146,52 @@ def quoted_sentences(sentences: list[SentenceCandidate], first: SentenceCandidat
             chosen.append(s)
             held += s.prob
     return chosen
+
+
+def adjacent_runs(quoted: list[SentenceCandidate], document_text) -> list[list[SentenceCandidate]]:
+    """``quoted`` (in the order they are quoted) gathered into runs of sentences that follow each other in one
+    passage with only white space between (``document_text(s)``: the text of ``s``'s document), each run in
+    document order, the runs in the order of their first quoted sentence: an answer that spans two sentences is
+    quoted as the passage says it, under one citation.
+
+    >>> text = "甲说了一句。乙接着说。丙无关。"
+    >>> a, b, c = (SentenceCandidate(i, 0, t, text.index(t), text.index(t) + len(t)) for i, t in
+    ...            enumerate(["甲说了一句。", "乙接着说。", "丙无关。"]))
+    >>> [[s.text for s in run] for run in adjacent_runs([b, a], lambda s: text)]
+    [['甲说了一句。', '乙接着说。']]
+    >>> [[s.text for s in run] for run in adjacent_runs([c, a], lambda s: text)]
+    [['丙无关。'], ['甲说了一句。']]
+    """
+    runs: list[list[SentenceCandidate]] = []
+    for s in quoted:
+        text = document_text(s)
+        joined = None
+        for run in runs:
+            if run[0].passage_rank != s.passage_rank:
+                continue
+            if s.start >= run[-1].end and not text[run[-1].end:s.start].strip():
+                run.append(s)
+            elif s.end <= run[0].start and not text[s.end:run[0].start].strip():
+                run.insert(0, s)
+            else:
+                continue
+            joined = run
+            break
+        if joined is None:
+            runs.append([s])
+        else:  # the grown run may now touch another: join them
+            for other in runs:
+                if other is joined or other[0].passage_rank != s.passage_rank:
+                    continue
+                if other[0].start >= joined[-1].end and not text[joined[-1].end:other[0].start].strip():
+                    joined.extend(other)
+                elif other[-1].end <= joined[0].start and not text[other[-1].end:joined[0].start].strip():
+                    joined[:0] = other
+                else:
+                    continue
+                runs.remove(other)
+                break
+    return runs
 
 
 def _confidence(reading: Reading) -> dict:
