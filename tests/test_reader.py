@@ -180,3 +180,29 @@ def test_an_english_lead_says_its_date_or_amount_in_english(span, english):
     from rag.reader.extractive import LearnedAnswerer
 
     assert LearnedAnswerer._render_lead(span, "en") == english
+
+
+@pytest.mark.parametrize("question, asked, given", [("谅山省2022年的进出口总额是多少？", "2022年", "2023年"),
+                                                    ("What was Lang Son's import-export total in 2022?", "2022", "2023")])
+def test_a_year_the_quotes_do_not_name_is_said_with_the_year_they_give(learned, question, asked, given):
+    # the articles mention 2022, so the question is not refused for a year they never mention; the total they
+    # give is 2023's, and the asker is told so beside the citation
+    result = learned.ask(question)
+    if result.refused:  # also right: nothing quoted as if it were 2022's
+        assert result.citations == [] and "49.25" not in result.text
+    else:
+        assert "49.25亿美元" in result.text
+        assert any(given in note and asked in note for note in result.notes), result.notes
+
+
+@pytest.mark.parametrize("question", ["谅山省2023年进出口总额是多少？", "How many 24-hour border gates will the smart port have?",
+                                      "广西和越南边境四省的合作机制有哪些？"])
+def test_quoted_sentences_next_to_each_other_are_one_citation_of_the_passage_text(learned, question):
+    result = learned.ask(question)
+    assert result.citations, result.text
+    for c in result.citations:
+        text = learned.index.documents[c.doc_id]["text"]
+        assert text[c.start:c.end] == c.quote and c.quote in result.text
+        for other in result.citations:  # no two citations of one passage touch: they would be one
+            if other is not c and other.chunk_id == c.chunk_id and other.start >= c.end:
+                assert text[c.end:other.start].strip(), (c.quote, other.quote)

@@ -157,5 +157,14 @@ def content_words(text: str) -> list[str]:
             and w not in STOPWORDS]
 
 
+def years_in(text: str) -> set[int]:
+    """The years ``text`` names, read as a question's are.
+
+    >>> sorted(years_in("台湾人口于2023年6月底为23,373,283人，较2022年减少"))
+    [2022, 2023]
+    """
+    return {int(y) for y in _YEAR.findall(text)}
+
+
 def years_as_text(years: list[int]) -> set[str]:
     return {str(y) for y in years}
