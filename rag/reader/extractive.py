@@ -31,7 +31,9 @@ YEAR_REFUSAL_TEXT = {
     "zh": "文章中没有关于{years}的内容：检索到的段落都无法回答这个问题。",
 }
 # a question naming a year the quotes do not name, while they name others, is told which years they give: the
-# figure quoted may be another year's (measured on the dev sets' answerable questions it is said of 5 in 1,888)
+# figure quoted may be another year's (the same condition on the two best sentences holds for 5 of the dev sets'
+# 1,888 answerable training-fold questions and ~3% of those whose answer passage was taken out: too many of the
+# first to refuse on, docs/benchmarks.md)
 YEAR_NOTE_TEXT = {
     "en": "The quoted passages speak of {given}, not of {asked}.",
     "zh": "引用的段落说的是{given}，不是{asked}。",
