@@ -188,35 +188,16 @@ def adjacent_runs(quoted: list[SentenceCandidate], document_text) -> list[list[S
     >>> [[s.text for s in run] for run in adjacent_runs([c, a], lambda s: text)]
     [['丙无关。'], ['甲说了一句。']]
     """
+    first_quoted = {id(s): i for i, s in enumerate(quoted)}
     runs: list[list[SentenceCandidate]] = []
-    for s in quoted:
-        text = document_text(s)
-        joined = None
-        for run in runs:
-            if run[0].passage_rank != s.passage_rank:
-                continue
-            if s.start >= run[-1].end and not text[run[-1].end:s.start].strip():
-                run.append(s)
-            elif s.end <= run[0].start and not text[s.end:run[0].start].strip():
-                run.insert(0, s)
-            else:
-                continue
-            joined = run
-            break
-        if joined is None:
+    for s in sorted(quoted, key=lambda s: (s.passage_rank, s.start)):
+        last = runs[-1][-1] if runs else None
+        if (last is not None and last.passage_rank == s.passage_rank and s.start >= last.end
+                and not document_text(s)[last.end:s.start].strip()):
+            runs[-1].append(s)
+        else:
             runs.append([s])
-        else:  # the grown run may now touch another: join them
-            for other in runs:
-                if other is joined or other[0].passage_rank != s.passage_rank:
-                    continue
-                if other[0].start >= joined[-1].end and not text[joined[-1].end:other[0].start].strip():
-                    joined.extend(other)
-                elif other[-1].end <= joined[0].start and not text[other[-1].end:joined[0].start].strip():
-                    joined[:0] = other
-                else:
-                    continue
-                runs.remove(other)
-                break
+    runs.sort(key=lambda run: min(first_quoted[id(s)] for s in run))
     return runs
 
 
