@@ -280,8 +280,8 @@ def render_english_amount(span: str) -> str | None:
     if len(found) != 1:
         return None
     before, core, after = span[:found[0].start].strip(), found[0].text, span[found[0].end:].strip()
-    if before not in _HEDGES_BEFORE and before or after not in _HEDGES_AFTER and after:
-        return None
+    if (before and before not in _HEDGES_BEFORE) or (after and after not in _HEDGES_AFTER):
+        return None  # more than the amount and a word qualifying it
     hedge = _HEDGES_BEFORE.get(before) or _HEDGES_AFTER.get(after) or ""
     english = _render_number(core)
     if english is None and hedge and re.fullmatch(r"\d[\d,]*(?:\.\d+)?\s*[%％]", core):

@@ -97,7 +97,7 @@ class LearnedAnswerer:
         """The citation of a run of quoted sentences that stand next to each other in one passage."""
         passage = retrieval.passages[run[0].passage_rank]
         start, end = min(s.start for s in run), max(s.end for s in run)
-        quote = self.index.documents[passage.doc_id]["text"][start:end] if len(run) > 1 else run[0].text
+        quote = self.index.documents[passage.doc_id]["text"][start:end]  # one sentence's text, or the run's
         return Citation(
             n=n, doc_id=passage.doc_id, title=passage.title, date=passage.date, section=passage.section,
             quote=quote, text=passage.text, score=round(max(s.prob for s in run), 4), start=start, end=end,
